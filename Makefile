@@ -1,0 +1,49 @@
+# Opastin tasks. Quick start: `make run` (set up and start), `make test` (the whole suite).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ACTIONS_PY := .venvs/actions/bin/python
+RASA := .venvs/rasa/bin/rasa
+
+.PHONY: help setup run test lint format index prepare validate eval bench lock clean
+
+help:  ## list the tasks
+	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+setup:  ## create or update both virtual environments (no-op when up to date)
+	@py=$$(scripts/find_python.sh 3.11) && $$py scripts/bootstrap.py
+
+run: setup  ## build what is missing, start the action server, Rasa and the chat page
+	@$(ACTIONS_PY) -m opastin run
+
+test: setup  ## lint, then run every test (unit, Rasa data/stories, end-to-end)
+	@$(ACTIONS_PY) -m ruff check .
+	@$(ACTIONS_PY) -m ruff format --check .
+	@$(ACTIONS_PY) -m pytest
+
+lint: setup  ## ruff lint and format check
+	@$(ACTIONS_PY) -m ruff check . && $(ACTIONS_PY) -m ruff format --check .
+
+format: setup  ## apply ruff formatting and safe fixes
+	@$(ACTIONS_PY) -m ruff check --fix . && $(ACTIONS_PY) -m ruff format .
+
+validate: setup  ## check the corpus (file, line and field for every error)
+	@$(ACTIONS_PY) -m knowledge validate
+
+index: setup  ## build the search index if the corpus or encoder changed
+	@$(ACTIONS_PY) -m embeddings build
+
+prepare: setup  ## build the index and train the Rasa model if needed
+	@$(ACTIONS_PY) -m opastin prepare
+
+eval: setup  ## retrieval evaluation table over tests/data/dev_questions.yaml
+	@$(ACTIONS_PY) -m embeddings.evaluate
+
+bench: setup  ## latency, build time and memory benchmarks for this machine
+	@$(ACTIONS_PY) -m embeddings.benchmark
+
+lock: setup  ## re-pin requirements/*.lock from the current venvs
+	@for v in rasa actions; do { echo "# pip constraints for .venvs/$$v; regenerate with: make lock"; \
+	  .venvs/$$v/bin/pip freeze --exclude-editable | sed 's/+cpu$$//'; } > requirements/$$v.lock; done
+
+clean:  ## remove built artefacts (index, models, logs); keeps the venvs and the tracker store
+	rm -rf var/index var/models var/logs

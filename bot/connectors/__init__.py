@@ -1,0 +1,4 @@
+"""Our own Rasa input channels, fixing defects of Rasa 3.6.21's built-in ones.
+
+They run inside the Rasa server (.venvs/rasa, Python 3.10) and use only Rasa's dependencies.
+"""

@@ -1,0 +1,1 @@
+"""Encoders, the faiss index over the corpus, and the search that names organisations."""

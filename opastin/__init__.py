@@ -1,0 +1,1 @@
+"""Opastin: runs and configures the assistant (Rasa server, action server, chat page)."""

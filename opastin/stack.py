@@ -1,0 +1,261 @@
+"""Prepare and run the assistant's processes: index, Rasa model, action server, Rasa server.
+
+Used by `python -m opastin run` (the README's quick start) and by the end-to-end tests,
+so the tests start the servers exactly the way a user does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opastin.config import ROOT, Settings
+
+BOT_DIR = ROOT / "bot"
+RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
+ACTIONS_PYTHON = ROOT / ".venvs" / "actions" / "bin" / "python"
+# What the trained model depends on; the bot's Python connectors do not change the model.
+MODEL_INPUTS = ("config.yml", "domain.yml", "data")
+QUIET_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "PYTHONWARNINGS": "ignore",
+    "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def model_hash() -> str:
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = BOT_DIR / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(BOT_DIR)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def log(message: str) -> None:
+    print(f"[opastin] {message}", flush=True)
+
+
+def ensure_index(settings: Settings) -> None:
+    """Build the search index when the corpus or encoder changed (a no-op otherwise)."""
+    result = subprocess.run(
+        [str(ACTIONS_PYTHON), "-m", "embeddings", "build"], cwd=ROOT, env=_env(settings)
+    )
+    if result.returncode != 0:
+        raise SystemExit("error: building the search index failed (see above)")
+
+
+def ensure_model(settings: Settings) -> Path:
+    """Train the Rasa model only when bot/config.yml, domain.yml or data/ changed."""
+    models = settings.models_dir
+    model = models / f"opastin-{model_hash()}.tar.gz"
+    if model.exists():
+        return model
+    log("training the Rasa model (bot/ changed or no model yet)...")
+    started = time.monotonic()
+    models.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(RASA_BIN),
+        "train",
+        "--fixed-model-name",
+        model.name.removesuffix(".tar.gz"),
+        "--out",
+        str(models),
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data",
+    ]
+    log_file = settings.var_dir / "logs" / "train.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("w") as out:
+        result = subprocess.run(command, cwd=BOT_DIR, env=_env(settings), stdout=out, stderr=out)
+    if result.returncode != 0 or not model.exists():
+        tail = "".join(log_file.read_text().splitlines(keepends=True)[-30:])
+        raise SystemExit(f"error: rasa train failed; last lines of {log_file}:\n{tail}")
+    log(f"model trained in {time.monotonic() - started:.0f} s: {model.name}")
+    return model
+
+
+def _env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **QUIET_ENV}
+    env.update(
+        {
+            "OPASTIN_VAR_DIR": str(settings.var_dir),
+            "OPASTIN_ENCODER_BACKEND": settings.encoder_backend,
+            "OPASTIN_ENCODER_MODEL": settings.encoder_model,
+            "OPASTIN_INDEX_KIND": settings.index_kind,
+            "OPASTIN_CORPUS_DIR": str(settings.corpus_dir),
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log_file: Path
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "".join(self.log_file.read_text().splitlines(keepends=True)[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.popen.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(5)
+
+
+def _wait_http(url: str, process: Process, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.popen.poll() is not None:
+            raise RuntimeError(
+                f"{process.name} exited with code {process.popen.returncode}; "
+                f"last lines of {process.log_file}:\n{process.tail()}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"{process.name} not ready after {timeout:.0f} s; log:\n{process.tail()}")
+
+
+@dataclass
+class Stack:
+    """The action server and the Rasa server, started as child processes."""
+
+    settings: Settings
+    model: Path
+    log_dir: Path
+    env: dict[str, str] = field(default_factory=dict)  # extra environment for both servers
+    processes: list[Process] = field(default_factory=list)
+    ready_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.actions_port}"
+
+    def _spawn(self, name: str, command: list[str], cwd: Path, env: dict[str, str]) -> Process:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = self.log_dir / f"{name}.log"
+        out = log_file.open("w")
+        popen = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        out.close()
+        process = Process(name, popen, log_file)
+        self.processes.append(process)
+        return process
+
+    def start_actions(self, timeout: float = 120) -> None:
+        env = _env(
+            self.settings, {"OPASTIN_ACTIONS_PORT": str(self.settings.actions_port), **self.env}
+        )
+        process = self._spawn("actions", [str(ACTIONS_PYTHON), "-m", "actions.server"], ROOT, env)
+        self.ready_seconds["actions"] = _wait_http(f"{self.actions_url}/health", process, timeout)
+
+    def stop_actions(self) -> None:
+        for process in [p for p in self.processes if p.name == "actions"]:
+            process.stop()
+            self.processes.remove(process)
+
+    def start_rasa(self, timeout: float = 180, extra_args: tuple[str, ...] = ()) -> None:
+        env = _env(
+            self.settings,
+            {
+                "OPASTIN_ACTION_ENDPOINT": f"{self.actions_url}/webhook",
+                "OPASTIN_TRACKER_DB": str(self.settings.tracker_path),
+                "PYTHONPATH": str(BOT_DIR),
+                **self.env,
+            },
+        )
+        command = [
+            str(RASA_BIN),
+            "run",
+            "--model",
+            str(self.model),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--interface",
+            self.settings.host,
+            "--port",
+            str(self.settings.rasa_port),
+            *extra_args,
+        ]
+        process = self._spawn("rasa", command, BOT_DIR, env)
+        self.ready_seconds["rasa"] = _wait_http(f"{self.rasa_url}/", process, timeout)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+
+@contextlib.contextmanager
+def running_stack(settings: Settings, log_dir: Path | None = None) -> Iterator[Stack]:
+    """Prepare (index, model) and start both servers; always stop them, also on errors."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    ensure_index(settings)
+    model = ensure_model(settings)
+    stack = Stack(settings, model, log_dir or settings.var_dir / "logs")
+    try:
+        stack.start_actions()
+        stack.start_rasa()
+        yield stack
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: python -m opastin run")

