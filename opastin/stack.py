@@ -92,8 +92,9 @@ def ensure_model(settings: Settings) -> Path:
     ]
     log_file = settings.var_dir / "logs" / "train.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    env = _env(settings, {"PYTHONPATH": str(BOT_DIR)})
     with log_file.open("w") as out:
-        result = subprocess.run(command, cwd=BOT_DIR, env=_env(settings), stdout=out, stderr=out)
+        result = subprocess.run(command, cwd=BOT_DIR, env=env, stdout=out, stderr=out)
     if result.returncode != 0 or not model.exists():
         tail = "".join(log_file.read_text().splitlines(keepends=True)[-30:])
         raise SystemExit(f"error: rasa train failed; last lines of {log_file}:\n{tail}")

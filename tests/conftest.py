@@ -10,6 +10,8 @@ import pytest
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.index import build_index
 from embeddings.search import SearchEngine
+from opastin.config import Settings
+from opastin.stack import ensure_index, ensure_model
 
 DATA = Path(__file__).parent / "data"
 MINI_CORPUS = DATA / "mini_corpus"
@@ -38,3 +40,12 @@ def mini_index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pa
 @pytest.fixture(scope="session")
 def mini_engine(mini_index: Path, encoder: Encoder) -> SearchEngine:
     return SearchEngine(mini_index, MINI_CORPUS, encoder)
+
+
+@pytest.fixture(scope="session")
+def prepared() -> Path:
+    """The project's index and Rasa model (var/), built/trained only if missing: the model path."""
+    settings = Settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    ensure_index(settings)
+    return ensure_model(settings)

