@@ -11,6 +11,7 @@ import numpy as np
 
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.index import MANIFEST, LoadedIndex, load_index
+from embeddings.lexical import LexicalRanker
 from knowledge.loader import corpus_hash, load_corpus
 from knowledge.schema import Corpus, Organisation, Service
 
@@ -100,20 +101,28 @@ class SearchEngine:
         corpus_dir: Path,
         encoder: Encoder,
         threshold: float | None = None,
+        lexical_weight: float = 0.0,
     ) -> None:
         self.index_dir = index_dir
+        self.lexical_weight = lexical_weight
         self.corpus_dir = corpus_dir
         self.encoder = encoder
         self.threshold = (
             DEFAULT_THRESHOLDS.get(encoder.backend, 0.5) if threshold is None else threshold
         )
         self._lock = threading.Lock()
-        self._state: tuple[float, LoadedIndex, Corpus] = self._load()
+        self._state = self._load()
 
     @classmethod
     def from_settings(cls, settings) -> SearchEngine:  # settings: opastin.config.Settings
         encoder = load_encoder(settings.encoder_backend, settings.encoder_model)
-        return cls(settings.index_dir, settings.corpus_dir, encoder, settings.answer_threshold)
+        return cls(
+            settings.index_dir,
+            settings.corpus_dir,
+            encoder,
+            settings.answer_threshold,
+            settings.lexical_weight,
+        )
 
     def _manifest_mtime(self) -> float:
         try:
@@ -121,13 +130,16 @@ class SearchEngine:
         except FileNotFoundError:
             return 0.0
 
-    def _load(self) -> tuple[float, LoadedIndex, Corpus]:
+    def _load(self) -> tuple[float, LoadedIndex, Corpus, LexicalRanker | None]:
         mtime = self._manifest_mtime()
         loaded = load_index(self.index_dir, self.encoder.backend, self.encoder.model)
         corpus = load_corpus(self.corpus_dir)
         if corpus_hash(self.corpus_dir) != loaded.manifest.corpus_hash:
             logger.warning("the corpus changed since the index was built; run `make index`")
-        return mtime, loaded, corpus
+        lexical = None
+        if self.lexical_weight > 0:
+            lexical = LexicalRanker([p.text for p in loaded.passages])
+        return mtime, loaded, corpus, lexical
 
     def reload_if_changed(self) -> bool:
         if self._manifest_mtime() == self._state[0]:
@@ -150,29 +162,41 @@ class SearchEngine:
     def search(self, query: str, filters: Filters | None = None, k: int = 5) -> SearchResult:
         self.reload_if_changed()
         filters = filters or Filters()
-        _, loaded, corpus = self._state
+        _, loaded, corpus, lexical = self._state
         vector = self.encoder.encode_queries([query])
         n = min(loaded.index.ntotal, max(k * 10, 40))
         scores, ids = loaded.index.search(np.ascontiguousarray(vector, dtype=np.float32), n)
+        candidates = [(float(s), int(i)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+        rank_bonus: dict[int, float] = {}
+        if lexical is not None:
+            # Hybrid: the lexical score reorders candidates; confidence stays the dense score.
+            lexical_scores = lexical.scores(query)
+            extra = np.argsort(-lexical_scores)[:n]
+            vectors = {i for _, i in candidates}
+            for i in extra:
+                if int(i) not in vectors and lexical_scores[i] > 0:
+                    dense = float(loaded.index.reconstruct(int(i)) @ vector[0])
+                    candidates.append((dense, int(i)))
+            rank_bonus = {i: self.lexical_weight * float(lexical_scores[i]) for _, i in candidates}
         services = corpus.services
-        best: dict[str, ServiceHit] = {}
-        for score, i in zip(scores[0], ids[0], strict=True):
-            if i < 0:
-                continue
+        best: dict[str, tuple[float, ServiceHit]] = {}
+        for score, i in candidates:
             passage = loaded.passages[i]
             service = services.get(passage.service_id)
-            if service is None or passage.service_id in best:
-                continue  # first hit per service is its best passage
-            value = adjusted(float(score), service, filters)
-            best[service.id] = ServiceHit(
-                service, corpus.organisation_of(service.id), value, passage.language
-            )
-        ranked = sorted(best.values(), key=lambda h: h.score, reverse=True)[:k]
+            if service is None:
+                continue
+            value = adjusted(score, service, filters)
+            rank = value + rank_bonus.get(i, 0.0)
+            if passage.service_id not in best or rank > best[passage.service_id][0]:
+                org = corpus.organisation_of(service.id)
+                best[service.id] = (rank, ServiceHit(service, org, value, passage.language))
+        ordered = sorted(best.values(), key=lambda pair: pair[0], reverse=True)[:k]
+        ranked = [hit for _, hit in ordered]
         organisations: dict[str, OrganisationHit] = {}
         for hit in ranked:
             org = organisations.setdefault(
                 hit.organisation.id, OrganisationHit(hit.organisation, hit.score, [])
             )
             org.services.append(hit)
-        confidence = ranked[0].score if ranked else 0.0
+        confidence = max((hit.score for hit in ranked), default=0.0)
         return SearchResult(query, ranked, list(organisations.values()), confidence, self.threshold)

