@@ -40,6 +40,7 @@ eval: setup  ## retrieval evaluation table over tests/data/dev_questions.yaml
 
 bench: setup  ## latency, build time and memory benchmarks for this machine
 	@$(ACTIONS_PY) -m embeddings.benchmark
+	@$(ACTIONS_PY) -m opastin.benchmark
 
 lock: setup  ## re-pin requirements/*.lock from the current venvs
 	@for v in rasa actions; do { echo "# pip constraints for .venvs/$$v; regenerate with: make lock"; \
