@@ -2,7 +2,7 @@
 
 Rasa 3.6 logs a failed custom action and carries on with no events, so the user would get
 no reply at all. After a watched custom action that produced no events (not even a bot
-message), this policy predicts a fallback response, then listening.
+message), this policy predicts a fallback response; a rule then makes the bot listen.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -66,7 +65,5 @@ class ActionServerOutagePolicy(Policy):
             if event.action_name in self.watched and position == len(events) - 1:
                 # The action ran but returned nothing, not even a message: it failed.
                 return self._prediction(confidence_scores_for(self.response, 1.0, domain))
-            if event.action_name == self.response:
-                return self._prediction(confidence_scores_for(ACTION_LISTEN_NAME, 1.0, domain))
-            break
+            break  # after the response, a rule in data/rules.yml makes the bot listen
         return self._prediction(self._default_predictions(domain))
