@@ -16,6 +16,7 @@ run: setup  ## build what is missing, start the action server, Rasa and the chat
 	@$(ACTIONS_PY) -m opastin run
 
 test: setup  ## lint, then run every test (unit, Rasa data/stories, end-to-end)
+	@scripts/system_deps.sh
 	@$(ACTIONS_PY) -m ruff check .
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m pytest
