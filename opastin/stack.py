@@ -7,6 +7,7 @@ so the tests start the servers exactly the way a user does.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import signal
@@ -58,48 +59,58 @@ def log(message: str) -> None:
     print(f"[opastin] {message}", flush=True)
 
 
+@contextlib.contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """Serialise builds across processes (two test runs must not train the same model)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_index(settings: Settings) -> None:
     """Build the search index when the corpus or encoder changed (a no-op otherwise)."""
-    result = subprocess.run(
-        [str(ACTIONS_PYTHON), "-m", "embeddings", "build"], cwd=ROOT, env=_env(settings)
-    )
+    with exclusive(settings.var_dir / ".index.lock"):
+        result = subprocess.run(
+            [str(ACTIONS_PYTHON), "-m", "embeddings", "build"], cwd=ROOT, env=_env(settings)
+        )
     if result.returncode != 0:
         raise SystemExit("error: building the search index failed (see above)")
 
 
 def ensure_model(settings: Settings) -> Path:
     """Train the Rasa model only when bot/config.yml, domain.yml or data/ changed."""
-    models = settings.models_dir
-    model = models / f"opastin-{model_hash()}.tar.gz"
-    if model.exists():
-        return model
+    model = settings.models_dir / f"opastin-{model_hash()}.tar.gz"
+    with exclusive(settings.var_dir / ".model.lock"):
+        if not model.exists():
+            _train(settings, model)
+    return model
+
+
+def _train(settings: Settings, model: Path) -> None:
     log("training the Rasa model (bot/ changed or no model yet)...")
     started = time.monotonic()
+    models = model.parent
     models.mkdir(parents=True, exist_ok=True)
+    partial = f".partial-{os.getpid()}-{model.name.removesuffix('.tar.gz')}"
     command = [
-        str(RASA_BIN),
-        "train",
-        "--fixed-model-name",
-        model.name.removesuffix(".tar.gz"),
-        "--out",
-        str(models),
-        "--config",
-        "config.yml",
-        "--domain",
-        "domain.yml",
-        "--data",
-        "data",
-    ]
+        str(RASA_BIN), "train", "--fixed-model-name", partial, "--out", str(models),
+        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+    ]  # fmt: skip
     log_file = settings.var_dir / "logs" / "train.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     env = _env(settings, {"PYTHONPATH": str(BOT_DIR)})
     with log_file.open("w") as out:
         result = subprocess.run(command, cwd=BOT_DIR, env=env, stdout=out, stderr=out)
-    if result.returncode != 0 or not model.exists():
+    trained = models / f"{partial}.tar.gz"
+    if result.returncode != 0 or not trained.exists():
         tail = "".join(log_file.read_text().splitlines(keepends=True)[-30:])
         raise SystemExit(f"error: rasa train failed; last lines of {log_file}:\n{tail}")
+    os.replace(trained, model)  # a model file is complete or absent, never half-written
     log(f"model trained in {time.monotonic() - started:.0f} s: {model.name}")
-    return model
 
 
 def _env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
