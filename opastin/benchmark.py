@@ -80,13 +80,19 @@ def main(argv: list[str] | None = None) -> int:
             p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
             rasa, actions = (p.popen.pid for p in sorted(stack.processes, key=lambda p: p.name))
             print(f"model: {model.name}")
-            print(f"action server ready: {stack.ready_seconds['actions']:.1f} s, "
-                  f"RSS {rss_mb(actions):.0f} MB")
-            print(f"Rasa server ready:   {stack.ready_seconds['rasa']:.1f} s, "
-                  f"RSS {rss_mb(rasa):.0f} MB")
-            print(f"REST turn latency over {len(latencies)} sequential turns: "
-                  f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-                  f"max {ordered[-1] * 1000:.0f} ms")
+            print(
+                f"action server ready: {stack.ready_seconds['actions']:.1f} s, "
+                f"RSS {rss_mb(actions):.0f} MB"
+            )
+            print(
+                f"Rasa server ready:   {stack.ready_seconds['rasa']:.1f} s, "
+                f"RSS {rss_mb(rasa):.0f} MB"
+            )
+            print(
+                f"REST turn latency over {len(latencies)} sequential turns: "
+                f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+                f"max {ordered[-1] * 1000:.0f} ms"
+            )
         finally:
             stack.stop()
     return 0
