@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                 latencies.append(time.perf_counter() - started)
             ordered = sorted(latencies)
             p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-            rasa, actions = (p.popen.pid for p in sorted(stack.processes, key=lambda p: p.name))
+            pids = {p.name: p.popen.pid for p in stack.processes}
+            rasa, actions = pids["rasa"], pids["actions"]
             print(f"model: {model.name}")
             print(
                 f"action server ready: {stack.ready_seconds['actions']:.1f} s, "
