@@ -43,9 +43,15 @@ def mini_engine(mini_index: Path, encoder: Encoder) -> SearchEngine:
 
 
 @pytest.fixture(scope="session")
-def prepared() -> Path:
-    """The project's index and Rasa model (var/), built/trained only if missing: the model path."""
+def rasa_model() -> Path:
+    """The project's Rasa model (var/models), trained only if bot/ changed: its path."""
     settings = Settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    ensure_index(settings)
     return ensure_model(settings)
+
+
+@pytest.fixture(scope="session")
+def prepared(rasa_model: Path) -> Path:
+    """The project's search index and Rasa model, as `make run` prepares them: the model path."""
+    ensure_index(Settings())
+    return rasa_model

@@ -34,14 +34,14 @@ def test_data_validates_without_warnings():
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
-def test_conversation_stories_pass(prepared: Path, tmp_path: Path):
+def test_conversation_stories_pass(rasa_model: Path, tmp_path: Path):
     """Every story in bot/tests passes: intents from the text, then the expected actions."""
     out = tmp_path / "results"
     result = rasa(
         "test",
         "core",
         "--model",
-        str(prepared),
+        str(rasa_model),
         "--stories",
         "tests",
         "--out",
@@ -60,4 +60,4 @@ def test_conversation_stories_pass(prepared: Path, tmp_path: Path):
         and k not in ("micro avg", "macro avg", "weighted avg", "accuracy")
     )
     assert total > 0, "the stories were actually evaluated"
-    assert Settings().models_dir in prepared.parents
+    assert Settings().models_dir in rasa_model.parents
