@@ -1,4 +1,9 @@
-"""The main action: semantic search over the corpus, answering who is responsible and what next."""
+"""The main action: semantic search over the corpus, answering who is responsible and what next.
+
+It also runs the parts of the dialogue that depend on the search: asking for residence status
+or municipality only when that changes the answer, the newcomer checklist, and the two-stage
+fallback (rephrase with suggestions, then human help at International House Helsinki).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import answer_text, no_answer_payload, phrase, service_payload
+from actions.answers import Reply, answer, ask_detail, handoff, rephrase
+from actions.checklist import checklist
+from actions.clarify import missing_detail
 from actions.engine import get_engine
-from actions.language import detect_language
-from embeddings.search import Filters
+from actions.language import SUPPORTED, detect_language
+from embeddings.search import Filters, SearchResult
 from opastin.config import settings
 
 logger = logging.getLogger(__name__)
 HINTS_FILE = Path(__file__).with_name("intent_hints.yaml")
+CHECKLIST = "__newcomer_checklist__"  # pending_question value: the checklist awaits a status
+MISSES_BEFORE_HANDOFF = 2
 
 
 @lru_cache(maxsize=1)
@@ -28,20 +37,30 @@ def intent_hints() -> dict[str, list[str]]:
 
 
 def conversation_language(tracker: Tracker) -> str:
-    """Language of the latest message; short messages keep the conversation's language."""
+    """The language slot (set every turn by action_validate_slot_mappings), else detected."""
+    language = tracker.get_slot("language")
+    if language in SUPPORTED:
+        return language
     message = tracker.latest_message or {}
-    metadata = message.get("metadata") or {}
-    previous = tracker.get_slot("language") or metadata.get("language")
-    return detect_language(message.get("text") or "", fallback=previous)
+    page_language = (message.get("metadata") or {}).get("language")
+    return detect_language(message.get("text") or "", fallback=page_language)
 
 
-def filters_from(tracker: Tracker) -> Filters:
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+def latest_intent(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def filters_from(tracker: Tracker, intent: str) -> Filters:
+    municipality = tracker.get_slot("municipality")
     return Filters(
-        municipality=tracker.get_slot("municipality"),
+        municipality=municipality if municipality != "other" else None,
         status=tracker.get_slot("residence_status"),
         organisation_hints=tuple(intent_hints().get(intent, ())),
     )
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons, json_message=reply.custom)
 
 
 class ActionAnswerQuestion(Action):
@@ -51,24 +70,45 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        text = (tracker.latest_message or {}).get("text") or ""
         language = conversation_language(tracker)
-        result = get_engine().search(text, filters_from(tracker), k=settings().top_k)
+        intent = latest_intent(tracker)
+        pending = tracker.get_slot("pending_question")
+        answering_clarification = intent == "inform" and bool(pending)
+        question = (
+            pending if answering_clarification else (tracker.latest_message or {}).get("text") or ""
+        )
+        events = [SlotSet("language", language)]
+        engine = get_engine()
+
+        if intent == "newcomer_checklist" or question == CHECKLIST:
+            status = tracker.get_slot("residence_status")
+            if status is None:
+                reply = ask_detail("residence_status", SearchResult("", [], [], 0.0, 0.0), language)
+                send(dispatcher, reply)
+                return [*events, SlotSet("pending_question", CHECKLIST)]
+            purpose = tracker.get_slot("purpose")
+            send(dispatcher, checklist(engine.corpus, status, purpose, language))
+            return [*events, SlotSet("pending_question", None), SlotSet("misses", 0.0)]
+
+        filters = filters_from(tracker, intent)
+        result = engine.search(question, filters, k=settings().top_k)
         logger.info(
             "search %r -> %s (confidence %.3f)",
-            text[:80],
+            question[:80],
             [o.organisation.id for o in result.responsible] or "unsure",
             result.confidence,
         )
         if result.answered:
-            dispatcher.utter_message(
-                text=answer_text(result, language), json_message=service_payload(result, language)
-            )
-        else:
-            dispatcher.utter_message(
-                text=phrase("unsure", language),
-                json_message=no_answer_payload(
-                    "low_confidence", language, confidence=round(result.confidence, 4)
-                ),
-            )
-        return [SlotSet("language", language)]
+            detail = None if answering_clarification else missing_detail(result, filters)
+            if detail:
+                send(dispatcher, ask_detail(detail, result, language))
+                return [*events, SlotSet("pending_question", question)]
+            send(dispatcher, answer(result, language))
+            return [*events, SlotSet("pending_question", None), SlotSet("misses", 0.0)]
+
+        misses = int(tracker.get_slot("misses") or 0) + 1
+        if misses >= MISSES_BEFORE_HANDOFF:
+            send(dispatcher, handoff(engine.corpus, result, language))
+            return [*events, SlotSet("pending_question", None), SlotSet("misses", 0.0)]
+        send(dispatcher, rephrase(result, language))
+        return [*events, SlotSet("pending_question", None), SlotSet("misses", float(misses))]

@@ -1,7 +1,12 @@
-"""Turn a search result into a short answer and its machine-readable payload."""
+"""Turn search results into short answers, questions and their machine-readable payloads.
+
+Every builder returns a `Reply` (text, buttons, custom payload) so the action only decides
+*which* reply to send; the wording lives in phrases.yaml and the corpus.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -9,10 +14,21 @@ from typing import Any
 import yaml
 
 from embeddings.search import SearchResult
-from knowledge.schema import Organisation, Service
+from knowledge.schema import Corpus, Organisation, Service
 
 PHRASES_FILE = Path(__file__).with_name("phrases.yaml")
 FALLBACK_LANGUAGE = "en"
+HANDOFF_ORGANISATION = "ihh"
+STATUS_OPTIONS = ("eu_eea", "nordic", "non_eu")
+MUNICIPALITY_OPTIONS = ("helsinki", "espoo", "vantaa", "other")
+MUNICIPALITY_NAMES = {"helsinki": "Helsinki", "espoo": "Espoo", "vantaa": "Vantaa"}
+
+
+@dataclass
+class Reply:
+    text: str
+    custom: dict[str, Any]
+    buttons: list[dict[str, str]] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -34,11 +50,29 @@ def organisation_name(organisation: Organisation, language: str) -> str:
     return in_language(organisation.name, language)
 
 
-def answer_text(result: SearchResult, language: str) -> str:
+def organisation_ref(organisation: Organisation, language: str) -> dict[str, str]:
+    return {
+        "id": organisation.id,
+        "name": organisation_name(organisation, language),
+        "url": str(organisation.url),
+    }
+
+
+def service_steps(service: Service, language: str) -> list[str]:
+    """The next step for a service, with a note when the corpus has it only in English."""
+    lines = [in_language(service.how_to, language)]
+    if language not in service.how_to:
+        lines.append(phrase("details_in_english", language))
+    if service.at_ihh is True:
+        lines.append(phrase("at_ihh", language))
+    return lines
+
+
+def answer(result: SearchResult, language: str) -> Reply:
     """Who handles it, the next step, where (IHH desk), and the official link."""
     responsible = result.responsible
     first = responsible[0]
-    service: Service = first.services[0].service
+    service = first.services[0].service
     lines = [
         phrase(
             "responsible",
@@ -46,47 +80,96 @@ def answer_text(result: SearchResult, language: str) -> str:
             organisation=organisation_name(first.organisation, language),
             service=in_language(service.title, language),
         ),
-        in_language(service.how_to, language),
+        *service_steps(service, language),
+        phrase("link", language, url=str(service.url)),
     ]
-    if service.at_ihh is True:
-        lines.append(phrase("at_ihh", language))
-    lines.append(phrase("link", language, url=str(service.url)))
     for other in responsible[1:]:
         other_service = other.services[0].service
-        lines.append(
-            phrase(
-                "also",
-                language,
-                organisation=organisation_name(other.organisation, language),
-                service=in_language(other_service.title, language),
-            )
-            + f" {other_service.url}"
+        also = phrase(
+            "also",
+            language,
+            organisation=organisation_name(other.organisation, language),
+            service=in_language(other_service.title, language),
         )
-    return "\n".join(lines)
-
-
-def service_payload(result: SearchResult, language: str) -> dict[str, Any]:
-    """The custom payload: organisations (most responsible first), services with scores."""
-    named = [o.organisation for o in result.responsible]
-    return {
+        lines.append(f"{also} {other_service.url}")
+    custom = {
         "type": "service_answer",
-        "organisations": [
-            {"id": o.id, "name": organisation_name(o, language), "url": str(o.url)} for o in named
-        ],
-        "services": [
-            {
-                "id": hit.service.id,
-                "title": in_language(hit.service.title, language),
-                "organisation": hit.organisation.id,
-                "url": str(hit.service.url),
-                "score": round(hit.score, 4),
-            }
-            for hit in result.services
-        ],
+        "organisations": [organisation_ref(o.organisation, language) for o in responsible],
+        "services": services_payload(result, language),
         "confidence": round(result.confidence, 4),
         "language": language,
     }
+    return Reply("\n".join(lines), custom)
+
+
+def services_payload(result: SearchResult, language: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": hit.service.id,
+            "title": in_language(hit.service.title, language),
+            "organisation": hit.organisation.id,
+            "url": str(hit.service.url),
+            "score": round(hit.score, 4),
+        }
+        for hit in result.services
+    ]
 
 
 def no_answer_payload(reason: str, language: str, **extra: Any) -> dict[str, Any]:
     return {"type": "no_answer", "reason": reason, "language": language, **extra}
+
+
+def ask_detail(slot: str, result: SearchResult, language: str) -> Reply:
+    """A clarifying question with one button per possible value (Rasa intent payloads)."""
+    if slot == "residence_status":
+        text = phrase("ask_status", language)
+        options = [(value, phrase(f"status_{value}", language)) for value in STATUS_OPTIONS]
+    else:
+        text = phrase("ask_municipality", language)
+        options = [
+            (value, MUNICIPALITY_NAMES.get(value) or phrase("municipality_other", language))
+            for value in MUNICIPALITY_OPTIONS
+        ]
+    buttons = [
+        {"title": title, "payload": f'/inform{{"{slot}": "{value}"}}'} for value, title in options
+    ]
+    custom = {
+        "type": "clarification",
+        "slot": slot,
+        "options": [value for value, _ in options],
+        "services": services_payload(result, language),
+        "language": language,
+    }
+    return Reply(text, custom, buttons)
+
+
+def rephrase(result: SearchResult, language: str) -> Reply:
+    """First miss: ask to rephrase, suggesting the nearest services as buttons."""
+    suggestions = result.services[:3]
+    lines = [phrase("unsure", language)]
+    buttons = []
+    if suggestions:
+        lines.append(phrase("suggestions", language))
+        for hit in suggestions:
+            title = in_language(hit.service.title, language)
+            label = f"{title} ({organisation_name(hit.organisation, language)})"
+            buttons.append({"title": label, "payload": title})
+    custom = no_answer_payload(
+        "low_confidence",
+        language,
+        confidence=round(result.confidence, 4),
+        suggestions=[hit.service.id for hit in suggestions],
+    )
+    return Reply("\n".join(lines), custom, buttons)
+
+
+def handoff(corpus: Corpus, result: SearchResult, language: str) -> Reply:
+    """Second miss in a row: offer human help at International House Helsinki."""
+    ihh = corpus.organisations[HANDOFF_ORGANISATION]
+    custom = no_answer_payload(
+        "low_confidence",
+        language,
+        confidence=round(result.confidence, 4),
+        handoff=organisation_ref(ihh, language),
+    )
+    return Reply(phrase("second_miss", language, url=str(ihh.url)), custom)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.types import DomainDict
 
 SUPPORTED = ("en", "fi", "sv", "ru", "uk", "ar", "so", "et", "fa", "zh", "es", "de", "fr")
 DEFAULT_LANGUAGE = "en"
@@ -30,3 +35,30 @@ def detect_language(text: str, fallback: str | None = None) -> str:
     if not values or values[0].value < MIN_CONFIDENCE:
         return fallback
     return values[0].language.iso_code_639_1.name.lower()
+
+
+class ActionValidateSlotMappings(ValidationAction):
+    """Fills the `language` slot after every user message, before the next bot action.
+
+    An explicit request ("in Finnish, please": intent change_language with a `language`
+    entity) wins and sticks; otherwise the message's detected language, falling back to
+    the conversation's language, then to the page language the widget sends as metadata.
+    """
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        entities = message.get("entities") or []
+        requested = [e.get("value") for e in entities if e.get("entity") == "language"]
+        if intent == "change_language" and requested and requested[-1] in SUPPORTED:
+            return {"language": requested[-1], "language_chosen": True}
+        if tracker.get_slot("language_chosen"):
+            return {}
+        page_language = (message.get("metadata") or {}).get("language")
+        fallback = tracker.get_slot("language") or page_language
+        return {"language": detect_language(message.get("text") or "", fallback=fallback)}

