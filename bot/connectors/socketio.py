@@ -1,0 +1,252 @@
+"""The socket.io channel for the website widget (rasa-webchat 1.0.1), fixing Rasa 3.6.21's own.
+
+Named in credentials.yml as `connectors.socketio.PersistentSocketIOInput`. Why not Rasa's
+`SocketIOInput` as it is:
+
+- With `session_persistence: true` Rasa calls `sio.enter_room(...)` without `await` (a coroutine
+  since python-socketio 5.10), so the socket never joins its session's room and no reply ever
+  arrives. Here the call is awaited, and conversations survive a page reload.
+- Rasa's output sends a custom payload as `sio.emit(event, **payload)`, which raises TypeError
+  for our `{"type": "service_answer", ...}` payloads; here it is sent as `{"custom": payload}`.
+- Rasa trusts the `session_id` in every message, so any socket can speak in any conversation
+  whose id it knows; here a socket speaks only for the session the server confirmed to it.
+- Rasa turns engine.io's Origin check off; here every request, WebSocket included, must come
+  from a configured origin (`cors_allowed_origins`; default: the local chat page).
+- Bad input (not an object, no text, too long, metadata that is not an object) is refused with
+  an `invalid_message` event that says why, instead of an exception in the server log.
+
+It runs inside the Rasa server (.venvs/rasa, Python 3.10) and uses only Rasa's dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 2000  # longer than any real question; keeps the NLU and search fast
+MAX_METADATA_BYTES = 2048  # the widget sends {"language": "fi"}; nothing needs more
+MAX_PACKET_BYTES = 64 * 1024  # engine.io's default is 1 MB per packet
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # the widget stores uuid4().hex from us
+INVALID_EVENT = "invalid_message"
+# sanic-cors (Rasa's --cors) marks requests it has handled with this attribute and then skips
+# them; engine.io answers CORS on its own path, and two Access-Control-Allow-Origin headers
+# make browsers refuse the response.
+SANIC_CORS_EVALUATED = "_sanic_cors_e"
+
+
+def default_origins(environ: dict[str, str] | None = None) -> list[str]:
+    """The local chat page's origin, from the same OPASTIN_* settings the page server uses."""
+    environ = dict(os.environ if environ is None else environ)
+    host = environ.get("OPASTIN_HOST") or "127.0.0.1"
+    port = environ.get("OPASTIN_WEB_PORT") or "8000"
+    hosts = ["127.0.0.1", "localhost"] if host in ("127.0.0.1", "localhost", "0.0.0.0") else [host]
+    return [f"http://{name}:{port}" for name in hosts]
+
+
+def parse_origins(value: str | Iterable[str] | None) -> list[str] | str:
+    """`cors_allowed_origins` from credentials.yml: a list, a comma/space separated string or '*'.
+
+    Empty means the local chat page only; a trailing slash is dropped because browsers send
+    origins without one and engine.io compares strings.
+    """
+    if value is None or value == "":
+        return default_origins()
+    items = re.split(r"[\s,]+", value) if isinstance(value, str) else [str(v) for v in value]
+    origins = [item.strip().rstrip("/") for item in items if item and item.strip()]
+    if "*" in origins:
+        return "*"
+    bad = [o for o in origins if not re.match(r"^https?://[^/\s]+$", o)]
+    if bad:
+        raise ValueError(f"cors_allowed_origins: not an origin (scheme://host[:port]): {bad}")
+    return origins or default_origins()
+
+
+class WebchatOutput(SocketIOOutput):
+    """Rasa's socket.io output, but custom payloads are sent as `{"custom": payload}`."""
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+class _CorsAwareBlueprint(SocketBlueprint):
+    """Attaches the socket.io server like Rasa does, keeping sanic-cors off its path."""
+
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
+        sio: AsyncServer = self.ctx.sio
+        path = "/" + self.ctx.socketio_path.strip("/") + "/"
+
+        async def engineio(request: Request) -> HTTPResponse | None:
+            setattr(request.ctx, SANIC_CORS_EVALUATED, "1")
+            return await sio.handle_request(request)
+
+        app.add_route(engineio, path, methods=["GET", "POST", "OPTIONS"], name="opastin_socketio")
+        app.enable_websocket()
+        Blueprint.register(self, app, options)
+
+
+class PersistentSocketIOInput(SocketIOInput):
+    """Rasa's socket.io input channel with the defects above fixed; same events, same name."""
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            bool(credentials.get("session_persistence", False)),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "metadata"),
+            cors_allowed_origins=parse_origins(credentials.get("cors_allowed_origins")),
+            max_message_chars=int(credentials.get("max_message_chars", MAX_MESSAGE_CHARS)),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        namespace: str | None = None,
+        session_persistence: bool = False,
+        socketio_path: str | None = "/socket.io",
+        jwt_key: str | None = None,
+        jwt_method: str | None = "HS256",
+        metadata_key: str | None = "metadata",
+        *,
+        cors_allowed_origins: list[str] | str | None = None,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+    ) -> None:
+        super().__init__(
+            user_message_evt,
+            bot_message_evt,
+            namespace,
+            session_persistence,
+            socketio_path,
+            jwt_key,
+            jwt_method,
+            metadata_key,
+        )
+        self.cors_allowed_origins = (
+            default_origins() if cors_allowed_origins is None else cors_allowed_origins
+        )
+        self.max_message_chars = max_message_chars
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Used by Rasa for messages it sends on its own (reminders, external events)."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return WebchatOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The socket.io server and its event handlers, as a Sanic blueprint."""
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            max_http_buffer_size=MAX_PACKET_BYTES,
+        )
+        self.sio = sio
+        socketio_webhook = _CorsAwareBlueprint(
+            sio, self.socketio_path, "socketio_webhook", __name__
+        )
+        namespace = self.namespace
+        logger.info("socket.io channel: allowed origins %s", self.cors_allowed_origins)
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict[str, Any], auth: dict | None = None) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm))
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: str, *_: Any) -> None:
+            logger.debug("socket %s disconnected", sid)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any = None) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = (
+                requested
+                if isinstance(requested, str) and SESSION_ID.match(requested)
+                else uuid.uuid4().hex
+            )
+            if self.session_persistence:
+                previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+                if previous and previous != session_id:
+                    await sio.leave_room(sid, previous, namespace=namespace)
+                await sio.enter_room(sid, session_id, namespace=namespace)
+            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any = None) -> None:
+            try:
+                text, metadata = self._validate(data)
+            except ValueError as error:
+                await sio.emit(INVALID_EVENT, {"reason": str(error)}, room=sid, namespace=namespace)
+                return
+            if self.session_persistence:
+                session = await sio.get_session(sid, namespace=namespace)
+                sender_id = session.get("session_id")
+                if not sender_id:
+                    reason = "send session_request first and wait for session_confirm"
+                    await sio.emit(INVALID_EVENT, {"reason": reason}, room=sid, namespace=namespace)
+                    return
+                if data.get("session_id") not in (None, sender_id):
+                    reason = "session_id differs from the session confirmed to this socket"
+                    await sio.emit(INVALID_EVENT, {"reason": reason}, room=sid, namespace=namespace)
+                    return
+            else:
+                sender_id = sid
+            message = UserMessage(
+                text,
+                WebchatOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            await on_new_message(message)
+
+        return socketio_webhook
+
+    def _validate(self, data: Any) -> tuple[str, dict[str, Any]]:
+        """The message text and metadata, or ValueError saying what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError('expected an object {"message": "...", "session_id": "..."}')
+        text = data.get("message")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("message must be non-empty text")
+        if len(text) > self.max_message_chars:
+            raise ValueError(f"message longer than {self.max_message_chars} characters")
+        metadata = data.get(self.metadata_key) or {}
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError:
+                raise ValueError(f"{self.metadata_key} is not valid JSON") from None
+        if not isinstance(metadata, dict):
+            raise ValueError(f"{self.metadata_key} must be an object")
+        if len(json.dumps(metadata)) > MAX_METADATA_BYTES:
+            raise ValueError(f"{self.metadata_key} larger than {MAX_METADATA_BYTES} bytes")
+        return text, metadata
