@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: help setup run test lint format index prepare validate eval bench lock clean
+.PHONY: help setup web run test lint format index prepare validate eval bench lock clean
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -12,11 +12,15 @@ help:  ## list the tasks
 setup:  ## create or update both virtual environments (no-op when up to date)
 	@py=$$(scripts/find_python.sh 3.11) && $$py scripts/bootstrap.py
 
-run: setup  ## build what is missing, start the action server, Rasa and the chat page
+web:  ## install the chat widget (npm ci) and put its bundle into web/vendor/
+	@scripts/setup_web.sh
+
+run: setup web  ## build what is missing, start the action server, Rasa and the chat page
 	@$(ACTIONS_PY) -m opastin run
 
 test: setup  ## lint, then run every test (unit, Rasa data/stories, end-to-end)
 	@scripts/system_deps.sh
+	@scripts/setup_web.sh --browser
 	@$(ACTIONS_PY) -m ruff check .
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m pytest
