@@ -1,0 +1,228 @@
+"""`python -m console COMMAND`: the staff console and its command-line tools.
+
+run                 start the action server, Rasa (HTTP API on) and the console (`make console`)
+serve               serve the console for an already running Rasa server (production)
+add-user NAME       add or change a staff account (asks for the password, or reads stdin)
+hash-password       print a password hash for CONSOLE_ACCOUNTS (reads the password)
+list                list conversations, newest first (same filters as the web list)
+export SENDER_ID    export a conversation, with its corrections, as test story + NLU examples
+retention           delete conversations idle for more than CONSOLE_RETENTION_DAYS (or --days)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from console.auth import MIN_PASSWORD, add_account, hash_password
+from console.conversations import ConversationIndex, Filters, build_turns, select
+from console.export import build_export
+from console.project import Project
+from console.retention import DAY, purge
+from console.settings import ConsoleSettings
+from console.state import ConsoleState
+from console.store import TrackerStore
+from opastin.config import Settings
+
+
+def _read_password(confirm: bool) -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("password: ")
+    if confirm and getpass.getpass("again: ") != password:
+        raise SystemExit("error: the passwords differ")
+    return password
+
+
+async def _serve(app: web.Application, host: str, port: int, retention_days: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    print(f"[console] open http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = []
+    if retention_days:
+        tasks.append(asyncio.create_task(_retention_loop(app, retention_days)))
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await runner.cleanup()
+
+
+async def _retention_loop(app: web.Application, days: int) -> None:
+    """Apply the retention setting at start and then once a day while the console runs."""
+    from console.app import CONSOLE
+
+    console = app[CONSOLE]
+    while True:
+        result = await asyncio.to_thread(purge, console.store, console.state, days)
+        if result.conversations:
+            print(f"[console] retention: deleted {len(result.conversations)} conversations")
+        await asyncio.sleep(DAY)
+
+
+def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
+    from console.app import make_app
+
+    app = make_app(config, project)
+    if not app_has_accounts(config):
+        print("[console] warning: no accounts yet; add one: python -m console add-user NAME")
+    asyncio.run(_serve(app, config.host, config.port, config.retention_days))
+    return 0
+
+
+def app_has_accounts(config: ConsoleSettings) -> bool:
+    from console.auth import load_accounts
+
+    return bool(load_accounts(config.accounts_file, config.accounts))
+
+
+def cmd_run(config: ConsoleSettings, project: Settings) -> int:
+    """Everything on one machine: the bot with its HTTP API on, and the console."""
+    from opastin.stack import Stack, ensure_index, ensure_model, log
+
+    token = config.resolved_rasa_token(project) or secrets.token_urlsafe(24)
+    config = config.model_copy(update={"rasa_token": token})
+    project.var_dir.mkdir(parents=True, exist_ok=True)
+    ensure_index(project)
+    stack = Stack(project, ensure_model(project), project.var_dir / "logs")
+    try:
+        stack.start_actions()
+        stack.start_rasa(extra_args=("--enable-api", "--auth-token", token))
+        log(f"Rasa ready at {stack.rasa_url} (HTTP API on, token from the console's settings)")
+        with contextlib.suppress(KeyboardInterrupt):
+            cmd_serve(config, project)
+    finally:
+        stack.stop()
+    return 0
+
+
+def cmd_add_user(config: ConsoleSettings, name: str) -> int:
+    password = _read_password(confirm=True)
+    try:
+        add_account(config.accounts_file, name, password)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    print(f"account {name!r} saved in {config.accounts_file}")
+    return 0
+
+
+def cmd_hash_password() -> int:
+    password = _read_password(confirm=True)
+    if len(password) < MIN_PASSWORD:
+        raise SystemExit(f"error: password: at least {MIN_PASSWORD} characters")
+    print(hash_password(password))
+    return 0
+
+
+def cmd_list(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(config.timezone)
+    query = {k: v for k, v in vars(args).items() if isinstance(v, str) and v}
+    query.update({k: "1" for k in ("fallback", "negative") if getattr(args, k)})
+    try:
+        filters = Filters.from_query(query)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    summaries = ConversationIndex(TrackerStore(config.resolved_tracker_url(project))).refresh()
+    for s in select(summaries, filters, tz)[: args.limit]:
+        flags = ("F" if s.fallback else "-") + ("N" if s.negative_feedback else "-")
+        last = s.as_json(tz)["last"]
+        print(f"{last}  {flags}  {s.messages:3d}  {s.sender_id}  {s.preview[:60]}")
+    return 0
+
+
+def cmd_export(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
+    store = TrackerStore(config.resolved_tracker_url(project))
+    events = store.events(args.sender_id)
+    if not events:
+        raise SystemExit(f"error: no conversation {args.sender_id!r} in {store.describe()}")
+    state = ConsoleState(config.state_db)
+    result = build_export(
+        args.sender_id,
+        build_turns(events, raw=True),
+        state.corrections(args.sender_id),
+        Project(corpus_dir=project.corpus_dir),
+    )
+    paths = result.write(
+        args.stories_dir or config.stories_dir,
+        args.nlu_dir or config.nlu_dir,
+        args.questions_dir or config.questions_dir,
+    )
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def cmd_retention(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
+    days = args.days if args.days is not None else config.retention_days
+    if days <= 0:
+        raise SystemExit("error: set CONSOLE_RETENTION_DAYS or pass --days N (N >= 1)")
+    store = TrackerStore(config.resolved_tracker_url(project))
+    result = purge(store, ConsoleState(config.state_db), days, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(
+        f"{verb} {len(result.conversations)} conversation(s) idle for more than {days} days"
+        + ("" if args.dry_run else f" ({result.events} events)")
+        + f" from {store.describe()}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m console", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot (HTTP API on) and the console")
+    sub.add_parser("serve", help="serve the console for a running Rasa server")
+    add = sub.add_parser("add-user", help="add or change a staff account")
+    add.add_argument("name")
+    sub.add_parser("hash-password", help="print a password hash for CONSOLE_ACCOUNTS")
+    lst = sub.add_parser("list", help="list conversations, newest first")
+    for name in ("q", "date_from", "date_to", "channel", "language", "intent"):
+        lst.add_argument(f"--{name.replace('_', '-')}", dest=name, default="")
+    lst.add_argument("--source", default="all", choices=["all", "users", "tests"])
+    lst.add_argument("--fallback", action="store_true", help="only with an NLU fallback")
+    lst.add_argument("--negative", action="store_true", help="only with negative feedback")
+    lst.add_argument("--limit", type=int, default=50)
+    exp = sub.add_parser("export", help="export a conversation as test story + NLU examples")
+    exp.add_argument("sender_id")
+    exp.add_argument("--stories-dir", type=Path)
+    exp.add_argument("--nlu-dir", type=Path)
+    exp.add_argument("--questions-dir", type=Path)
+    ret = sub.add_parser("retention", help="delete conversations idle for more than N days")
+    ret.add_argument("--days", type=int)
+    ret.add_argument("--dry-run", action="store_true", help="only count them")
+    args = parser.parse_args(argv)
+
+    config = ConsoleSettings.from_env()
+    if args.command == "hash-password":
+        return cmd_hash_password()
+    if args.command == "add-user":
+        return cmd_add_user(config, args.name)
+    project = Settings.from_env()
+    commands = {
+        "run": lambda: cmd_run(config, project),
+        "serve": lambda: cmd_serve(config, project),
+        "list": lambda: cmd_list(config, project, args),
+        "export": lambda: cmd_export(config, project, args),
+        "retention": lambda: cmd_retention(config, project, args),
+    }
+    return commands[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

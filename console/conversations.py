@@ -1,0 +1,375 @@
+"""Turn a conversation's tracker events into turns and a summary, and filter summaries.
+
+One parser serves the "Try it" panel (events from Rasa's HTTP API), transcripts and the list
+(events from the tracker store), so staff see the same details everywhere. Everything user
+typed is masked here, before it reaches a page, an export or a chart.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from console.masking import mask_data, mask_text
+from console.store import ConversationKey, TrackerStore
+
+FALLBACK_INTENT = "nlu_fallback"
+FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback"}
+FEEDBACK_INTENT = "feedback"
+TEST_PREFIX = "console-test-"
+HIDDEN_ACTIONS = {"action_listen", "action_session_start"}
+# Feedback wording that means "that answer was bad", in the languages the bot hears most.
+# A heuristic: a widget that sends {"feedback": "negative"} in the message metadata is exact.
+NEGATIVE = re.compile(
+    r"wrong|not (?:helpful|what i|correct|right|useful)|unhelpful|useless|incorrect|outdated|"
+    r"out of date|(?:doesn.t|does not|didn.t|did not) (?:work|help|understand)|bad answer|"
+    r"terrible|väär|ei auttanut|huono|hyödytön|ei pidä paikkaansa|en kysynyt|vanhentun|"
+    r"ei toimi|\bfel\b|hjälpte inte|dålig|värdelös|stämmer inte|fungerar inte|föråldrad|"
+    r"inte det jag|неправильн|не помог|не допомогл|غير صحيح|درست نیست|khalad|ei aidanud|"
+    r"不对|错|incorrecta|no sirve|no ayud",
+    re.IGNORECASE,
+)
+POSITIVE = re.compile(
+    r"helpful|great|perfect|good|thank|nice|exactly|hyvä|hyödyllinen|kiitos|auttoi|bra|"
+    r"hjälpsam|tack|útil|спасибо|дякую|شكرا",
+    re.IGNORECASE,
+)
+
+
+def feedback_sentiment(text: str, metadata: dict[str, Any] | None = None) -> str:
+    """'negative', 'positive' or 'unknown' for a feedback message."""
+    explicit = str((metadata or {}).get("feedback", "")).lower()
+    if explicit in {"negative", "down", "-1", "bad"}:
+        return "negative"
+    if explicit in {"positive", "up", "1", "good"}:
+        return "positive"
+    if NEGATIVE.search(text or ""):
+        return "negative"
+    if POSITIVE.search(text or ""):
+        return "positive"
+    return "unknown"
+
+
+def _new_turn(index: int | None, timestamp: float | None, session_start: bool = False) -> dict:
+    return {
+        "index": index,
+        "timestamp": timestamp,
+        "session_start": session_start,
+        "user": None,
+        "actions": [],
+        "slots_set": {},
+        "slots": {},
+        "bot": [],
+        "answer": None,
+        "fallback": False,
+        "feedback": None,
+        "language": None,
+        "steps": [],  # actions and slot events in order, for the exporter (raw=True only)
+    }
+
+
+def _user(event: dict[str, Any]) -> dict[str, Any]:
+    parse = event.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    ranking = [
+        {"name": r.get("name"), "confidence": _num(r.get("confidence"))}
+        for r in (parse.get("intent_ranking") or [])[:5]
+    ]
+    entities = [
+        {
+            "entity": e.get("entity"),
+            "value": e.get("value"),
+            "start": e.get("start"),
+            "end": e.get("end"),
+            "text": (event.get("text") or "")[e["start"] : e["end"]]
+            if isinstance(e.get("start"), int) and isinstance(e.get("end"), int)
+            else None,
+        }
+        for e in parse.get("entities") or []
+    ]
+    return {
+        "raw_text": event.get("text") or "",
+        "intent": intent.get("name"),
+        "confidence": _num(intent.get("confidence")),
+        "ranking": ranking,
+        "entities": entities,
+        "channel": event.get("input_channel"),
+        "metadata": parse.get("metadata") or {},
+    }
+
+
+def _num(value: Any) -> float | None:
+    return round(float(value), 4) if isinstance(value, (int, float)) else None
+
+
+def build_turns(events: list[dict[str, Any]], *, raw: bool = False) -> list[dict[str, Any]]:
+    """Group events into turns: one per user message (plus session starts and bot openers).
+
+    Returns masked turns; `raw=True` keeps each user message's original text in `raw_text`
+    (only the exporter uses it, to place entity annotations before masking).
+    """
+    turns: list[dict[str, Any]] = []
+    slots: dict[str, Any] = {}
+    current = _new_turn(None, None)
+    user_index = 0
+
+    def close() -> None:
+        current["slots"] = dict(slots)
+        if current["user"] or current["bot"] or current["session_start"] or current["actions"]:
+            turns.append(current)
+
+    for event in events:
+        kind = event.get("event")
+        timestamp = event.get("timestamp")
+        if kind == "user":
+            close()
+            current = _new_turn(user_index, timestamp)
+            user_index += 1
+            current["user"] = _user(event)
+            intent = current["user"]["intent"]
+            current["fallback"] = intent == FALLBACK_INTENT
+            if intent == FEEDBACK_INTENT:
+                current["feedback"] = feedback_sentiment(
+                    current["user"]["raw_text"], current["user"]["metadata"]
+                )
+            language = current["user"]["metadata"].get("language")
+            if isinstance(language, str):
+                current["language"] = language
+        elif kind == "session_started":
+            close()
+            current = _new_turn(None, timestamp, session_start=True)
+        elif kind == "action":
+            name = event.get("name")
+            if name in FALLBACK_ACTIONS:
+                current["fallback"] = True
+            if name not in HIDDEN_ACTIONS:
+                current["steps"].append({"action": name})
+                current["actions"].append(
+                    {
+                        "name": name,
+                        "policy": event.get("policy"),
+                        "confidence": _num(event.get("confidence")),
+                    }
+                )
+        elif kind == "slot":
+            name, value = event.get("name"), event.get("value")
+            current["steps"].append(
+                {
+                    "slot": name,
+                    "value": value,
+                    "by_action": bool(current["actions"]),
+                    "changed": slots.get(name) != value,
+                }
+            )
+            slots[name] = value
+            current["slots_set"][name] = value
+        elif kind == "bot":
+            data = event.get("data") or {}
+            custom = data.get("custom")
+            current["bot"].append({"text": event.get("text"), "custom": custom})
+            if isinstance(custom, dict) and custom.get("type") in {
+                "service_answer",
+                "no_answer",
+                "handoff",
+            }:
+                current["answer"] = custom
+                if isinstance(custom.get("language"), str):
+                    current["language"] = custom["language"]
+        elif kind == "restart":
+            slots.clear()
+    close()
+    for turn in turns:
+        if turn["language"] is None and isinstance(turn["slots"].get("language"), str):
+            turn["language"] = turn["slots"]["language"]
+        if turn["user"]:
+            turn["user"]["text"] = mask_text(turn["user"]["raw_text"])
+            if not raw:
+                del turn["user"]["raw_text"]
+            turn["user"]["entities"] = mask_data(turn["user"]["entities"])
+            turn["user"]["metadata"] = mask_data(turn["user"]["metadata"])
+        if raw:
+            turn["steps"] = mask_data(turn["steps"])
+        else:
+            del turn["steps"]
+        turn["slots"] = mask_data(turn["slots"])
+        turn["slots_set"] = mask_data(turn["slots_set"])
+        for message in turn["bot"]:
+            message["text"] = mask_text(message["text"] or "")
+    return turns
+
+
+@dataclass
+class Summary:
+    """What the list, the filters and the charts need about one conversation."""
+
+    sender_id: str
+    started: float
+    last: float
+    messages: int = 0
+    channels: set[str] = field(default_factory=set)
+    languages: set[str] = field(default_factory=set)
+    intents: set[str] = field(default_factory=set)
+    fallback: bool = False
+    fallback_messages: int = 0
+    negative_feedback: bool = False
+    preview: str = ""
+    search_text: str = ""
+    unanswered: list[tuple[str, str]] = field(default_factory=list)  # (masked text, reason)
+    answers: list[str] = field(default_factory=list)  # most responsible organisation per answer
+    message_log: list[tuple[float, bool]] = field(default_factory=list)  # (time, fallback)
+
+    @property
+    def test(self) -> bool:
+        return self.sender_id.startswith(TEST_PREFIX)
+
+    def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        return {
+            "sender_id": self.sender_id,
+            "started": _iso(self.started, tz),
+            "last": _iso(self.last, tz),
+            "messages": self.messages,
+            "channels": sorted(self.channels),
+            "languages": sorted(self.languages),
+            "intents": sorted(self.intents),
+            "fallback": self.fallback,
+            "negative_feedback": self.negative_feedback,
+            "preview": self.preview,
+            "test": self.test,
+        }
+
+
+def _iso(timestamp: float, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(timestamp, tz).isoformat(timespec="seconds")
+
+
+def summarise(sender_id: str, events: list[dict[str, Any]]) -> Summary:
+    times = [float(e["timestamp"]) for e in events if isinstance(e.get("timestamp"), (int, float))]
+    summary = Summary(sender_id, min(times, default=0.0), max(times, default=0.0))
+    texts: list[str] = []
+    for turn in build_turns(events):
+        user = turn["user"]
+        if turn["language"]:
+            summary.languages.add(turn["language"])
+        answer = turn["answer"] or {}
+        if answer.get("type") == "service_answer" and answer.get("organisations"):
+            summary.answers.append(str(answer["organisations"][0].get("id")))
+        texts.extend(m["text"] for m in turn["bot"] if m["text"])
+        if user is None:
+            continue
+        summary.messages += 1
+        summary.message_log.append((turn["timestamp"] or summary.started, turn["fallback"]))
+        if user["channel"]:
+            summary.channels.add(user["channel"])
+        if user["intent"]:
+            summary.intents.add(user["intent"])
+        if turn["fallback"]:
+            summary.fallback = True
+            summary.fallback_messages += 1
+        if turn["feedback"] == "negative":
+            summary.negative_feedback = True
+        if answer.get("type") == "no_answer":
+            summary.unanswered.append((user["text"], str(answer.get("reason") or "")))
+        if not summary.preview and user["text"]:
+            summary.preview = user["text"][:120]
+        texts.append(user["text"])
+    summary.search_text = "\n".join([sender_id, *texts]).casefold()
+    return summary
+
+
+class ConversationIndex:
+    """Summaries of every conversation, re-read only for conversations that changed.
+
+    Each refresh asks the store for (events, last id) per conversation, one grouped query, and
+    re-summarises the conversations whose numbers moved; deleted ones drop out.
+    """
+
+    def __init__(self, store: TrackerStore) -> None:
+        self.store = store
+        self._keys: dict[str, ConversationKey] = {}
+        self._summaries: dict[str, Summary] = {}
+        self._lock = threading.Lock()
+
+    def refresh(self) -> dict[str, Summary]:
+        with self._lock:
+            keys = self.store.keys()
+            changed = [s for s, k in keys.items() if self._keys.get(s) != k]
+            for sender, events in self.store.events_of(changed).items():
+                self._summaries[sender] = summarise(sender, events)
+            for gone in set(self._summaries) - set(keys):
+                del self._summaries[gone]
+            self._keys = keys
+            return dict(self._summaries)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The list's search box and filters; empty fields do not filter."""
+
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    channel: str = ""
+    language: str = ""
+    intent: str = ""
+    fallback: bool = False
+    negative: bool = False
+    source: str = "all"  # all | users | tests
+
+    @classmethod
+    def from_query(cls, query: Any) -> Filters:
+        """From URL query parameters; raises ValueError with a message on bad input."""
+
+        def day(name: str) -> date | None:
+            value = (query.get(name) or "").strip()
+            try:
+                return date.fromisoformat(value) if value else None
+            except ValueError:
+                raise ValueError(f"{name}: expected a date like 2026-01-31") from None
+
+        source = query.get("source") or "all"
+        if source not in {"all", "users", "tests"}:
+            raise ValueError("source: expected all, users or tests")
+        return cls(
+            q=(query.get("q") or "").strip()[:200],
+            date_from=day("date_from"),
+            date_to=day("date_to"),
+            channel=(query.get("channel") or "").strip(),
+            language=(query.get("language") or "").strip(),
+            intent=(query.get("intent") or "").strip(),
+            fallback=query.get("fallback") in {"1", "true", "on"},
+            negative=query.get("negative") in {"1", "true", "on"},
+            source=source,
+        )
+
+    def matches(self, s: Summary, tz: ZoneInfo) -> bool:
+        if (self.source == "users" and s.test) or (self.source == "tests" and not s.test):
+            return False
+        if self.date_from and s.last < _day_start(self.date_from, tz):
+            return False
+        if self.date_to and s.started >= _day_start(self.date_to + timedelta(days=1), tz):
+            return False
+        if self.channel and self.channel not in s.channels:
+            return False
+        if self.language and self.language not in s.languages:
+            return False
+        if self.intent and self.intent not in s.intents:
+            return False
+        if self.fallback and not s.fallback:
+            return False
+        if self.negative and not s.negative_feedback:
+            return False
+        return not self.q or self.q.casefold() in s.search_text
+
+
+def _day_start(day: date, tz: ZoneInfo) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
+
+
+def select(summaries: dict[str, Summary], filters: Filters, tz: ZoneInfo) -> list[Summary]:
+    """Matching conversations, newest (latest activity) first."""
+    found = [s for s in summaries.values() if filters.matches(s, tz)]
+    return sorted(found, key=lambda s: (s.last, s.sender_id), reverse=True)

@@ -1,0 +1,105 @@
+"""What the console needs to know about the Rasa project and the corpus.
+
+Intents for the correction menu come from bot/domain.yml, organisations from the corpus, and
+the actions expected after an intent from bot/data/rules.yml: when staff correct an intent, the
+exported story expects what the rules say the bot should do for that intent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from opastin.config import ROOT
+
+BOT_DIR = ROOT / "bot"
+ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def strip_annotations(text: str) -> str:
+    """`I live in [Espoo](municipality)` -> `I live in Espoo`."""
+    return ANNOTATION.sub(r"\1", text)
+
+
+def _yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+
+
+@dataclass
+class Project:
+    bot_dir: Path = BOT_DIR
+    corpus_dir: Path = field(default_factory=lambda: ROOT / "knowledge" / "organisations")
+
+    @cached_property
+    def domain(self) -> dict[str, Any]:
+        return _yaml(self.bot_dir / "domain.yml")
+
+    @cached_property
+    def intents(self) -> list[str]:
+        names = [i if isinstance(i, str) else next(iter(i)) for i in self.domain.get("intents", [])]
+        return sorted(names)
+
+    @cached_property
+    def entities(self) -> set[str]:
+        return {e if isinstance(e, str) else next(iter(e)) for e in self.domain.get("entities", [])}
+
+    @cached_property
+    def slots(self) -> set[str]:
+        return set(self.domain.get("slots") or {})
+
+    @cached_property
+    def organisations(self) -> list[dict[str, str]]:
+        """[{"id", "name"}] from the corpus files, sorted by name."""
+        found = []
+        for path in sorted(self.corpus_dir.glob("*.y*ml")):
+            data = _yaml(path)
+            if isinstance(data, dict) and data.get("id"):
+                name = data.get("name")
+                if isinstance(name, dict):
+                    name = name.get("en") or next(iter(name.values()), data["id"])
+                found.append({"id": str(data["id"]), "name": str(name or data["id"])})
+        return sorted(found, key=lambda o: o["name"].casefold())
+
+    @cached_property
+    def rule_actions(self) -> dict[str, list[str]]:
+        """Intent -> actions, from rules that start with just that intent (or an `or` of them)."""
+        result: dict[str, list[str]] = {}
+        for path in sorted((self.bot_dir / "data").rglob("*.yml")):
+            for rule in _yaml(path).get("rules", []) if path.is_file() else []:
+                steps = rule.get("steps") or []
+                if not steps or rule.get("condition") or rule.get("conversation_start"):
+                    continue
+                first, rest = steps[0], steps[1:]
+                if "intent" in first:
+                    intents = [first["intent"]]
+                elif "or" in first:
+                    intents = [s.get("intent") for s in first["or"] if "intent" in s]
+                else:
+                    continue
+                actions = [s["action"] for s in rest if "action" in s]
+                if len(actions) != len(rest) or not actions:
+                    continue
+                for intent in intents:
+                    result.setdefault(intent, actions)
+        return result
+
+    def training_examples(self) -> dict[str, str]:
+        """Plain text of every NLU example in bot/data -> its intent (to avoid duplicates)."""
+        examples: dict[str, str] = {}
+        for path in sorted((self.bot_dir / "data").rglob("*.yml")):
+            for block in _yaml(path).get("nlu", []) or []:
+                if not isinstance(block, dict) or "intent" not in block:
+                    continue
+                for line in str(block.get("examples") or "").splitlines():
+                    line = line.strip()
+                    if line.startswith("- "):
+                        examples[strip_annotations(line[2:]).strip().casefold()] = block["intent"]
+        return examples

@@ -1,0 +1,93 @@
+"""Console settings: CONSOLE_* environment variables, validated at start-up.
+
+They use their own prefix because opastin.config refuses unknown OPASTIN_* variables, and the
+console shares an environment with the Rasa and action servers. The Rasa address, API token and
+the SQLite tracker path default to the project's own settings (OPASTIN_*), so one .env serves all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from opastin.config import ROOT, Settings
+
+ENV_PREFIX = "CONSOLE_"
+
+
+class ConsoleSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="interface the console listens on")
+    port: int = Field(8100, ge=1, le=65535, description="console port")
+    accounts_file: Path = Field(
+        ROOT / "var" / "console-accounts.txt",
+        description="staff accounts, one `name:hash` a line (python -m console add-user)",
+    )
+    accounts: str = Field(
+        "", description="more accounts inline, `name:hash` separated by whitespace or commas"
+    )
+    session_idle_minutes: float = Field(30, gt=0, description="a session ends after this idle")
+    session_max_hours: float = Field(8, gt=0, description="and at the latest after this long")
+    secure_cookie: bool = Field(False, description="mark the cookie Secure (serve over HTTPS)")
+    rasa_url: str = Field("", description="Rasa server; empty = http://OPASTIN_HOST:RASA_PORT")
+    rasa_token: str = Field("", description="Rasa HTTP API token; empty = OPASTIN_RASA_API_TOKEN")
+    tracker_url: str = Field(
+        "",
+        description="tracker store: a SQLite path, or postgresql://user:pw@host:port/db; "
+        "empty = OPASTIN_TRACKER_DB (var/tracker.db)",
+    )
+    state_db: Path = Field(
+        ROOT / "var" / "console.db", description="the console's own data (corrections)"
+    )
+    stories_dir: Path = Field(
+        ROOT / "bot" / "tests" / "exported", description="where exported test stories go"
+    )
+    nlu_dir: Path = Field(
+        ROOT / "bot" / "data" / "nlu" / "reviewed",
+        description="where corrected user messages go as NLU training examples",
+    )
+    questions_dir: Path = Field(
+        ROOT / "tests" / "data" / "reviewed",
+        description="where questions with a corrected organisation go (dev-set format)",
+    )
+    retention_days: int = Field(
+        0, ge=0, description="delete conversations idle for longer than this; 0 = keep all"
+    )
+    timezone: str = Field("Europe/Helsinki", description="for days in lists and charts")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> ConsoleSettings:
+        """Read CONSOLE_* variables; stop with a message on an unknown or invalid one."""
+        environ = dict(os.environ if environ is None else environ)
+        values = {
+            name: environ[ENV_PREFIX + name.upper()]
+            for name in cls.model_fields
+            if ENV_PREFIX + name.upper() in environ
+        }
+        unknown = sorted(
+            key
+            for key in environ
+            if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() not in cls.model_fields
+        )
+        if unknown:
+            raise SystemExit(f"error: unknown console setting(s): {', '.join(unknown)}")
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            lines = [
+                f"  {ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                for e in error.errors()
+            ]
+            raise SystemExit("error: invalid console settings:\n" + "\n".join(lines)) from None
+
+    def resolved_rasa_url(self, project: Settings) -> str:
+        return (self.rasa_url or f"http://{project.host}:{project.rasa_port}").rstrip("/")
+
+    def resolved_rasa_token(self, project: Settings) -> str:
+        return self.rasa_token or project.rasa_api_token
+
+    def resolved_tracker_url(self, project: Settings) -> str:
+        return self.tracker_url or str(project.tracker_path)

@@ -1,0 +1,82 @@
+"""The console's own data: staff corrections to turns, kept apart from Rasa's tracker store.
+
+A small SQLite file (CONSOLE_STATE_DB) even when the tracker store is PostgreSQL: corrections
+are few, written by staff, and must survive the console's restarts. A correction is keyed by the
+conversation and the position of the user message in it, which never changes once written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS corrections (
+    sender_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    intent TEXT,
+    organisation TEXT,
+    author TEXT NOT NULL,
+    updated REAL NOT NULL,
+    PRIMARY KEY (sender_id, turn)
+)
+"""
+
+
+class ConsoleState:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            yield db
+            db.commit()
+        finally:
+            db.close()
+
+    def corrections(self, sender_id: str) -> dict[int, dict[str, Any]]:
+        """Turn index -> {"intent", "organisation", "author", "updated"} for one conversation."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT turn, intent, organisation, author, updated FROM corrections "
+                "WHERE sender_id = ? ORDER BY turn",
+                (sender_id,),
+            ).fetchall()
+        return {
+            turn: {"intent": i, "organisation": o, "author": a, "updated": u}
+            for turn, i, o, a, u in rows
+        }
+
+    def correct(
+        self, sender_id: str, turn: int, intent: str | None, organisation: str | None, author: str
+    ) -> None:
+        """Set (or, with neither intent nor organisation, remove) a turn's correction."""
+        with self._connect() as db:
+            if not intent and not organisation:
+                db.execute(
+                    "DELETE FROM corrections WHERE sender_id = ? AND turn = ?", (sender_id, turn)
+                )
+                return
+            db.execute(
+                "INSERT INTO corrections (sender_id, turn, intent, organisation, author, updated) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender_id, turn) DO UPDATE SET "
+                "intent = excluded.intent, organisation = excluded.organisation, "
+                "author = excluded.author, updated = excluded.updated",
+                (sender_id, turn, intent or None, organisation or None, author, time.time()),
+            )
+
+    def forget(self, sender_ids: Iterable[str]) -> None:
+        """Drop the corrections of deleted conversations (retention)."""
+        with self._connect() as db:
+            db.executemany(
+                "DELETE FROM corrections WHERE sender_id = ?", [(s,) for s in sender_ids]
+            )
