@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs (only those missing): docker-compose
-# (validates docker-compose.yml offline). Needs root; otherwise says what to install.
+# Install the Debian packages the test suite needs (only those missing):
+#   docker-compose  validates docker-compose.yml offline
+#   postgresql      the SQL tracker store of the multi-instance topology (tests/scale)
+#   redis-server    the lock store of the multi-instance topology (tests/scale)
+# Needs root; otherwise says what to install. The services are not started here:
+# scripts/local_services.sh starts private instances on loopback when a test needs them.
 set -euo pipefail
 needed=()
 command -v docker-compose >/dev/null 2>&1 || needed+=(docker-compose)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || needed+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || needed+=(redis-server)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "error: missing Debian packages: ${needed[*]}; install them with: sudo apt-get install ${needed[*]}" >&2
@@ -11,4 +17,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "[system-deps] installing ${needed[*]}"
 apt-get update -qq >/dev/null
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${needed[@]}" >/dev/null
+# policy-rc.d 101: Debian's maintainer scripts must not start system-wide services here.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
+fi
+trap 'if [ "$created_policy" -eq 1 ]; then rm -f "$policy"; fi' EXIT
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
