@@ -181,6 +181,9 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)  # extra environment for both servers
     processes: list[Process] = field(default_factory=list)
     ready_seconds: dict[str, float] = field(default_factory=dict)
+    # Rasa's endpoints file, relative to bot/ or absolute: e.g. deploy/endpoints.yml for the
+    # PostgreSQL/Redis topology (its ${VAR}s come from `env`).
+    endpoints: str | Path = "endpoints.yml"
 
     @property
     def rasa_url(self) -> str:
@@ -236,7 +239,7 @@ class Stack:
             "--model",
             str(self.model),
             "--endpoints",
-            "endpoints.yml",
+            str(self.endpoints),
             "--credentials",
             "credentials.yml",
             "--interface",
