@@ -5,15 +5,20 @@ what the connector sent. Like Telegram it answers `{"ok": true, "result": ...}`,
 wrong token with 401, an unknown method with 404 and an over-long or empty message with
 400, so a connector that breaks Telegram's rules fails here too.
 
-It runs its own event loop in a thread, so synchronous tests can use it directly.
+It runs its own event loop in a thread, so synchronous tests can use it directly. For a
+local try (docs/telegram.md): `python -m tests.fakes.telegram_bot_api --token 123:test`
+serves until Ctrl-C and prints every call.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import json
 import re
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -225,3 +230,29 @@ def _error(code: int, description: str) -> web.Response:
         text=json.dumps({"ok": False, "error_code": code, "description": description}),
         content_type="application/json",
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the fake until Ctrl-C, printing each call: a Bot API for trying the bot locally."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.telegram_bot_api")
+    parser.add_argument("--token", required=True, help="the bot token the connector uses")
+    parser.add_argument("--port", type=int, default=8081)
+    args = parser.parse_args(argv)
+    api = FakeBotApi(args.token, port=args.port).start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops it cleanly too
+    print(f"fake Bot API at {api.base_url} (TELEGRAM_API_BASE); Ctrl-C stops", flush=True)
+    shown = 0
+    try:
+        while True:
+            time.sleep(0.2)
+            for call in api.calls[shown:]:
+                print(f"{call.method}: {json.dumps(call.params, ensure_ascii=False)}", flush=True)
+            shown = len(api.calls)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        api.stop()
+
+
+if __name__ == "__main__":
+    main()
