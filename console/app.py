@@ -81,7 +81,7 @@ class Console:
 
 
 CONSOLE = web.AppKey("console", Console)
-SESSION = "console.session"
+SESSION = web.RequestKey("console.session", Session)
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -21,7 +21,7 @@ from typing import Any
 
 from console.conversations import HIDDEN_ACTIONS
 from console.masking import mask_text
-from console.project import Project, strip_annotations
+from console.project import Project, normalise, strip_annotations
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -185,8 +185,7 @@ def build_export(
                     f"turn {index + 1}: no rule says what follows {intent}; "
                     "the story keeps the actions the bot took: check them"
                 )
-            plain = strip_annotations(text).strip()
-            known = training.get(plain.casefold())
+            known = training.get(normalise(strip_annotations(text)))
             if known == intent:
                 notes.append(f"turn {index + 1}: already a training example of {intent}")
             elif known:

@@ -21,6 +21,11 @@ BOT_DIR = ROOT / "bot"
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
+def normalise(text: str) -> str:
+    """Ignore case, punctuation and spacing (`Tax card?` = `tax card`)."""
+    return " ".join(re.sub(r"[^\w\s<>]", " ", text.casefold()).split())
+
+
 def strip_annotations(text: str) -> str:
     """`I live in [Espoo](municipality)` -> `I live in Espoo`."""
     return ANNOTATION.sub(r"\1", text)
@@ -92,7 +97,7 @@ class Project:
         return result
 
     def training_examples(self) -> dict[str, str]:
-        """Plain text of every NLU example in bot/data -> its intent (to avoid duplicates)."""
+        """Every NLU example in bot/data, normalised -> its intent (to avoid duplicates)."""
         examples: dict[str, str] = {}
         for path in sorted((self.bot_dir / "data").rglob("*.yml")):
             for block in _yaml(path).get("nlu", []) or []:
@@ -101,5 +106,5 @@ class Project:
                 for line in str(block.get("examples") or "").splitlines():
                     line = line.strip()
                     if line.startswith("- "):
-                        examples[strip_annotations(line[2:]).strip().casefold()] = block["intent"]
+                        examples[normalise(strip_annotations(line[2:]))] = block["intent"]
         return examples

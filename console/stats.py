@@ -73,11 +73,14 @@ def summary_stats(
         ],
         "unanswered": [
             {"text": shown[k], "count": n, "reason": reasons[k].most_common(1)[0][0]}
-            for k, n in unanswered.most_common(10)
+            for k, n in sorted(unanswered.items(), key=lambda i: (-i[1], i[0]))[:10]
         ],
         "organisations": [
             {"id": org, "name": organisation_names.get(org, org), "count": n}
-            for org, n in answers.most_common()
+            for org, n in sorted(answers.items(), key=lambda i: (-i[1], i[0]))
         ],
-        "languages": [{"language": lang, "count": n} for lang, n in languages.most_common()],
+        "languages": [
+            {"language": lang, "count": n}
+            for lang, n in sorted(languages.items(), key=lambda i: (-i[1], i[0]))
+        ],
     }
