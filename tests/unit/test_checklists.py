@@ -1,0 +1,24 @@
+"""The newcomer checklists name only services that exist in the real corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.checklist import checklists, steps_for
+from knowledge.loader import load_corpus
+
+
+@pytest.mark.parametrize("status", ["eu_eea", "nordic", "non_eu"])
+@pytest.mark.parametrize("purpose", [None, "work", "study", "family", "business"])
+def test_every_step_is_a_corpus_service(status, purpose):
+    services = load_corpus().services
+    steps = steps_for(status, purpose)
+    assert steps, status
+    assert [s for s in steps if s not in services] == []
+
+
+def test_status_decides_who_registers_you():
+    assert checklists().keys() == {"eu_eea", "nordic", "non_eu"}
+    assert steps_for("eu_eea", None)[0].startswith("migri.")  # EU registration at Migri
+    assert steps_for("nordic", None)[0].startswith("dvv.")  # Nordic citizens: DVV, not Migri
+    assert steps_for("non_eu", "study")[0] == "migri.residence_permit_studies"
