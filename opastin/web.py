@@ -22,6 +22,7 @@ from opastin.config import ROOT
 WEB_DIR = ROOT / "web"
 WIDGET_BUNDLE = WEB_DIR / "vendor" / "webchat.js"
 LANGUAGE = re.compile(r"^[a-z]{2}$")
+NETLOC = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -30,7 +31,8 @@ def websocket_origin(url: str) -> str:
     """The ws(s):// form of an http(s) URL's origin, which CSP's connect-src needs as well."""
     parts = urlsplit(url)
     scheme = {"http": "ws", "https": "wss"}.get(parts.scheme)
-    if not scheme or not parts.netloc:
+    extra = parts.path not in ("", "/") or parts.query or parts.fragment
+    if not scheme or not NETLOC.match(parts.netloc) or extra:
         raise ValueError(f"socket URL must be http(s)://host[:port], got {url!r}")
     return f"{scheme}://{parts.netloc}"
 

@@ -1,0 +1,171 @@
+"""Browser fixtures: the real stack with the page server, a stand-in bot, and headless Chromium.
+
+The browser is Debian's chromium (scripts/setup_web.sh --browser installs it; `make test` runs
+that), driven by playwright-core from node_modules (tests/browser/drive.js). A missing browser
+or widget fails these tests with the command that fixes it: they are never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from opastin.config import ROOT
+from opastin.stack import QUIET_ENV, Stack, free_port
+from opastin.web import WIDGET_BUNDLE, make_app
+from tests.e2e.conftest import ARTIFACTS, e2e_settings
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; playwright cannot download one here
+DRIVER = Path(__file__).with_name("drive.js")
+ECHO_BOT = Path(__file__).with_name("echo_bot.py")
+RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
+SETUP_HINT = "run scripts/setup_web.sh --browser (`make test` does)"
+
+
+@pytest.fixture(scope="session")
+def browser_tools() -> None:
+    """Fail, never skip, when the browser, node, playwright-core or the widget is missing."""
+    missing = [
+        what
+        for what, present in [
+            (f"Chromium at {CHROMIUM}", CHROMIUM.exists()),
+            ("node", shutil.which("node") is not None),
+            ("node_modules/playwright-core", (ROOT / "node_modules/playwright-core").is_dir()),
+            (f"the widget bundle {WIDGET_BUNDLE}", WIDGET_BUNDLE.exists()),
+        ]
+        if not present
+    ]
+    if missing:
+        pytest.fail(f"missing for the browser tests: {', '.join(missing)}; {SETUP_HINT}")
+
+
+@contextlib.contextmanager
+def serve(app: web.Application, host: str, port: int) -> Iterator[str]:
+    """Run an aiohttp app on its own event loop in a thread; yields its base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app, access_log=None)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, host, port).start())
+    thread = threading.Thread(target=loop.run_forever, name=f"page-server-{port}", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+
+@pytest.fixture(scope="session")
+def web_stack(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Action server and Rasa, told the page server's port so the connector allows its origin."""
+    settings = e2e_settings(tmp_path_factory.mktemp("browser"))
+    running = Stack(
+        settings,
+        prepared,
+        ARTIFACTS / "logs" / "browser",
+        env={"OPASTIN_HOST": settings.host, "OPASTIN_WEB_PORT": str(settings.web_port)},
+    )
+    try:
+        running.start_actions()
+        running.start_rasa()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def chat_page(web_stack: Stack) -> Iterator[str]:
+    """The page server of `make run`, in front of the real stack: its base URL."""
+    settings = web_stack.settings
+    with serve(make_app(web_stack.rasa_url), settings.host, settings.web_port) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def echo_bot() -> Iterator[dict[str, str]]:
+    """Our connector in a Rasa-like app that echoes messages (tests/browser/echo_bot.py).
+
+    It runs with `--cors` for the page's origin, as `rasa run --cors` would, to show that the
+    two CORS layers do not send the header twice. Yields the bot's and the page's URLs.
+    """
+    bot_port, page_port = free_port(), free_port()
+    page_origin = f"http://127.0.0.1:{page_port}"
+    log_file = ARTIFACTS / "logs" / "browser" / "echo_bot.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    command = [str(RASA_PYTHON), str(ECHO_BOT), "--port", str(bot_port)]
+    command += ["--origins", page_origin, "--cors", page_origin]
+    env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(ROOT / "bot")}
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    bot_url = f"http://127.0.0.1:{bot_port}"
+    try:
+        wait_http(bot_url + "/", process, log_file)
+        with serve(make_app(bot_url), "127.0.0.1", page_port) as page_url:
+            yield {"bot": bot_url, "page": page_url}
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def wait_http(url: str, process: subprocess.Popen, log_file: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited; log:\n{log_file.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.25)
+    raise RuntimeError(f"{url} not ready after {timeout} s; log:\n{log_file.read_text()[-3000:]}")
+
+
+def drive(**config: Any) -> dict[str, Any]:
+    """Run one scenario of drive.js in headless Chromium; its observations, or a test failure."""
+    config = {"chromium": str(CHROMIUM), "artifacts": str(ARTIFACTS), **config}
+    result = subprocess.run(
+        ["node", str(DRIVER), json.dumps(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"browser scenario {config['scenario']!r} failed:\n{result.stderr[-6000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def tracker_events(db: Path, sender_id: str) -> list[dict[str, Any]]:
+    """The conversation's events as Rasa stored them (SQL tracker store), oldest first."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender_id,)
+        ).fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+def user_messages(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e.get("event") == "user"]

@@ -1,0 +1,292 @@
+// Drives the chat page in Debian's headless Chromium (playwright-core) for tests/browser.
+//
+//   node tests/browser/drive.js '<json>'   with {"scenario": "conversation" | "hostile", ...}
+//
+// It does what a person would (type, press Enter, reload) on a phone-sized viewport, waits
+// for the bot, saves screenshots, and prints one JSON line of observations on stdout; the
+// pytest side asserts on them. A step that times out exits 1 (with a screenshot), so a page
+// that never answers fails the test instead of producing empty observations.
+"use strict";
+
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { chromium } = require("playwright-core");
+
+const config = JSON.parse(process.argv[2] || "{}");
+const ARTIFACTS = config.artifacts;
+const TIMEOUT = config.timeoutMs || 60000;
+const CHROMIUM_FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-quic",
+  "--disable-sync",
+];
+
+async function launch(options) {
+  // A fresh profile every run: no cached session or storage from an earlier test.
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "opastin-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: config.chromium,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 2,
+    ...options,
+  });
+  return { context, profile };
+}
+
+function watch(page, events) {
+  page.on("dialog", async (dialog) => {
+    events.dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  page.on("pageerror", (error) => events.pageErrors.push(String(error)));
+  page.on("console", (message) => {
+    if (message.type() === "error") events.consoleErrors.push(message.text());
+  });
+  page.on("request", (request) => {
+    const host = new URL(request.url()).hostname;
+    if (!["127.0.0.1", "localhost"].includes(host) && !request.url().startsWith("data:")) {
+      events.externalRequests.push(request.url());
+    }
+  });
+}
+
+async function responses(page) {
+  return page.$$eval(".rw-response", (nodes) => nodes.map((n) => n.innerText));
+}
+
+async function clients(page) {
+  return page.$$eval(".rw-client", (nodes) => nodes.map((n) => n.innerText));
+}
+
+// Waits until a bot bubble after the first `after` ones contains `expect` (any text when
+// empty), then until no new bubble arrives for a moment (answers come in several bubbles).
+async function waitForReply(page, after, expect) {
+  await page.waitForFunction(
+    ([after, expect]) => {
+      const texts = [...document.querySelectorAll(".rw-response")].map((n) => n.innerText);
+      return texts.slice(after).some((t) => (expect ? t.includes(expect) : t.trim().length > 0));
+    },
+    [after, expect || ""],
+    { timeout: TIMEOUT, polling: 100 }
+  );
+  let count = (await responses(page)).length;
+  for (;;) {
+    await page.waitForTimeout(1200);
+    const now = (await responses(page)).length;
+    if (now === count) break;
+    count = now;
+  }
+  return (await responses(page)).slice(after);
+}
+
+async function ask(page, text, expect) {
+  const before = (await responses(page)).length;
+  const input = page.locator(".rw-new-message");
+  await input.waitFor({ state: "visible", timeout: TIMEOUT });
+  await input.fill(text);
+  await input.press("Enter");
+  await page.waitForFunction(
+    (text) => [...document.querySelectorAll(".rw-client")].some((n) => n.innerText === text),
+    text,
+    { timeout: TIMEOUT }
+  );
+  return waitForReply(page, before, expect);
+}
+
+// Asks, and when the bot answers with quick-reply buttons instead (a clarifying question),
+// taps the one titled `choice`, as a person would; then waits for `expect`.
+async function askOrChoose(page, text, expect, choice) {
+  const before = (await responses(page)).length;
+  const input = page.locator(".rw-new-message");
+  await input.fill(text);
+  await input.press("Enter");
+  const button = page.locator(".rw-replies .rw-reply", { hasText: choice });
+  const answered = page.waitForFunction(
+    ([after, expect]) =>
+      [...document.querySelectorAll(".rw-response")]
+        .slice(after)
+        .some((n) => n.innerText.includes(expect)),
+    [before, expect],
+    { timeout: TIMEOUT, polling: 100 }
+  );
+  const asked = choice
+    ? button.first().waitFor({ state: "visible", timeout: TIMEOUT })
+    : new Promise(() => {});
+  const first = await Promise.race([answered.then(() => "answer"), asked.then(() => "choice")]);
+  let chose = null;
+  if (first === "choice") {
+    chose = (await button.first().innerText()).trim();
+    await button.first().click();
+  }
+  return { chose, replies: await waitForReply(page, before, expect) };
+}
+
+async function layout(page) {
+  return page.evaluate(() => {
+    const box = (selector) => {
+      const node = document.querySelector(selector);
+      if (!node) return null;
+      const r = node.getBoundingClientRect();
+      return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+    };
+    const bubbles = [...document.querySelectorAll(".rw-response, .rw-client")].map((n) =>
+      Math.round(n.getBoundingClientRect().right)
+    );
+    return {
+      viewportWidth: window.innerWidth,
+      viewportHeight: window.innerHeight,
+      scrollWidth: document.documentElement.scrollWidth,
+      input: box(".rw-new-message"),
+      messages: box(".rw-messages-container"),
+      widestBubbleRight: Math.max(0, ...bubbles),
+    };
+  });
+}
+
+async function linksAfter(page, after) {
+  // Links in the bot bubbles after the first `after` ones.
+  return page.$$eval(
+    ".rw-response",
+    (nodes, after) =>
+      nodes.slice(after).flatMap((n) => [...n.querySelectorAll("a[href]")].map((a) => a.href)),
+    after
+  );
+}
+
+async function conversation(page, events) {
+  const out = {};
+  await page.goto(config.url);
+  out.greeting = await waitForReply(page, 0, config.greeting);
+  const started = Date.now();
+  const before = (await responses(page)).length;
+  out.answer = await ask(page, config.question, config.expect);
+  out.answerSeconds = (Date.now() - started) / 1000;
+  out.answerLinks = await linksAfter(page, before);
+  out.answerHasLineBreaks = out.answer.some((t) => t.trim().includes("\n"));
+  out.layout = await layout(page);
+  await page.screenshot({ path: path.join(ARTIFACTS, "widget-answer.png") });
+  const sessionBefore = await page.evaluate(() => sessionStorage.getItem("chat_session"));
+  out.clientsBefore = await clients(page);
+  out.responsesBefore = await responses(page);
+
+  await page.reload();
+  // The restored conversation must show up by itself, before anyone types.
+  await page.waitForFunction(
+    (question) => [...document.querySelectorAll(".rw-client")].some((n) => n.innerText === question),
+    config.question,
+    { timeout: TIMEOUT }
+  );
+  await page.waitForTimeout(1500); // a re-sent greeting would arrive now
+  out.clientsAfterReload = await clients(page);
+  out.responsesAfterReload = await responses(page);
+  const sessionAfter = await page.evaluate(() => sessionStorage.getItem("chat_session"));
+  out.sessionId = JSON.parse(sessionBefore || "{}").session_id || null;
+  out.sessionIdAfterReload = JSON.parse(sessionAfter || "{}").session_id || null;
+  await page.screenshot({ path: path.join(ARTIFACTS, "widget-after-reload.png") });
+
+  const followUp = await askOrChoose(
+    page, config.followUp, config.followUpExpect, config.followUpChoice
+  );
+  out.followUp = followUp.replies;
+  out.followUpChoice = followUp.chose;
+  out.layoutAfterFollowUp = await layout(page);
+  await page.screenshot({ path: path.join(ARTIFACTS, "widget-follow-up.png") });
+  return out;
+}
+
+async function hostile(page, events) {
+  const out = { sent: [], replies: [] };
+  await page.goto(config.url);
+  out.greeting = await waitForReply(page, 0, "");
+  for (const text of config.messages) {
+    out.replies.push(await ask(page, text, ""));
+    out.sent.push(text);
+  }
+  // Every link in the chat that does not go to an http(s) page gets clicked: no script may run.
+  const links = page.locator('.opastin-chat a:not([href^="http"])');
+  for (let i = 0; i < (await links.count()); i += 1) {
+    await links.nth(i).click({ force: true, modifiers: [] }).catch(() => {});
+  }
+  await page.waitForTimeout(1000);
+  out.clients = await clients(page);
+  out.dom = await page.evaluate(() => {
+    const chat = document.querySelector(".opastin-chat");
+    return {
+      injectedImages: document.querySelectorAll('img[src="x"], img[onerror]').length,
+      scriptsInChat: chat.querySelectorAll("script").length,
+      elementsWithHandlers: chat.querySelectorAll("[onerror], [onload], [onclick]").length,
+      iframes: chat.querySelectorAll("iframe").length,
+      javascriptLinks: chat.querySelectorAll('a[href^="javascript:" i]').length,
+      blockedLinks: chat.querySelectorAll("a[data-opastin-blocked-link]").length,
+      pwned: window.__opastinPwned === true,
+    };
+  });
+  await page.screenshot({ path: path.join(ARTIFACTS, `widget-hostile-${config.name}.png`) });
+  return out;
+}
+
+async function launcher(page, events) {
+  // The example city page: a launcher button opens the chat.
+  const out = {};
+  await page.goto(config.url);
+  await page.locator(".rw-launcher").click({ timeout: TIMEOUT });
+  out.greeting = await waitForReply(page, 0, config.greeting);
+  out.reply = await ask(page, config.question, config.expect);
+  out.layout = await layout(page);
+  await page.screenshot({ path: path.join(ARTIFACTS, "widget-example-page.png") });
+  return out;
+}
+
+async function main() {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const events = {
+    dialogs: [],
+    pageErrors: [],
+    consoleErrors: [],
+    externalRequests: [],
+    popups: [],
+  };
+  const { context, profile } = await launch({ bypassCSP: Boolean(config.bypassCSP) });
+  const page = context.pages()[0] || (await context.newPage());
+  watch(page, events);
+  // A link with target=_blank runs in a new tab: watch those too.
+  context.on("page", (popup) => {
+    events.popups.push(popup.url());
+    watch(popup, events);
+  });
+  let result;
+  try {
+    const run = { conversation, hostile, launcher }[config.scenario];
+    if (!run) throw new Error(`unknown scenario ${config.scenario}`);
+    result = await run(page, events);
+  } catch (error) {
+    const shot = path.join(ARTIFACTS, `widget-failure-${config.scenario}.png`);
+    await page.screenshot({ path: shot }).catch(() => {});
+    const state = {
+      responses: await responses(page).catch(() => []),
+      clients: await clients(page).catch(() => []),
+      events,
+    };
+    console.error(`${error.stack || error}\nscreenshot: ${shot}\n${JSON.stringify(state)}`);
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    process.exit(1);
+  }
+  await context.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify({ ...result, events }) + "\n");
+}
+
+main().catch((error) => {
+  console.error(error.stack || String(error));
+  process.exit(1);
+});
