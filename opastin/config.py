@@ -34,7 +34,7 @@ class Settings(BaseModel):
     )
     index_kind: Literal["flat", "hnsw"] = Field("flat", description="faiss index type")
     lexical_weight: float = Field(
-        0.0, ge=0.0, le=1.0, description="weight of BM25 in the hybrid ranking; 0 = dense only"
+        0.05, ge=0.0, le=1.0, description="weight of BM25 in the hybrid ranking; 0 = dense only"
     )
     top_k: int = Field(5, ge=1, le=50, description="services considered per answer")
     answer_threshold: float | None = Field(

@@ -39,7 +39,8 @@ def mini_index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pa
 
 @pytest.fixture(scope="session")
 def mini_engine(mini_index: Path, encoder: Encoder) -> SearchEngine:
-    return SearchEngine(mini_index, MINI_CORPUS, encoder)
+    # A fixed threshold: these tests are about the dialogue logic, not the calibration.
+    return SearchEngine(mini_index, MINI_CORPUS, encoder, threshold=0.83)
 
 
 @pytest.fixture(scope="session")

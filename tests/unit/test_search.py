@@ -68,3 +68,22 @@ def test_new_index_is_picked_up_without_restart(tmp_path, encoder):
     time.sleep(0.01)  # a distinct manifest mtime
     build_index(corpus, index, encoder)
     assert engine.search("tax card").services[0].service.title["en"] == "Tax card (new)"
+
+
+def test_lexical_ranker_matches_inflected_words():
+    from embeddings.lexical import LexicalRanker, tokens
+
+    assert "verok~" in tokens("verokortin") and "verok~" in tokens("Verokortti")
+    assert tokens("税卡") == ["税", "卡"]
+    ranker = LexicalRanker(["verokortti verohallinto", "oleskelulupa", "tax card"])
+    scores = ranker.scores("miten saan verokortin")
+    assert scores.argmax() == 0 and scores.max() == 1.0
+    assert not ranker.scores("zzz").any()
+
+
+def test_hybrid_search_keeps_dense_confidence(mini_index, encoder):
+    dense = SearchEngine(mini_index, MINI_CORPUS, encoder, threshold=0.83)
+    hybrid = SearchEngine(mini_index, MINI_CORPUS, encoder, threshold=0.83, lexical_weight=0.05)
+    a, b = dense.search("verokortti"), hybrid.search("verokortti")
+    assert b.services[0].service.id == "vero.tax_card"
+    assert b.confidence == pytest.approx(a.confidence)  # the bonus reorders, never inflates

