@@ -141,8 +141,15 @@ def _login_page(csrf: str, error: str = "", status: int = 200) -> web.Response:
     return web.Response(text=page, content_type="text/html", status=status)
 
 
+LOGIN_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
 async def login_form(request: web.Request) -> web.Response:
-    csrf = secrets.token_urlsafe(24)
+    # Keep the browser's token: a second GET (the browser's favicon request is redirected here)
+    # must not invalidate the form already on screen.
+    csrf = request.cookies.get(LOGIN_COOKIE, "")
+    if not LOGIN_TOKEN.match(csrf):
+        csrf = secrets.token_urlsafe(24)
     response = _login_page(csrf)
     _set_cookie(request, response, LOGIN_COOKIE, csrf)
     return response

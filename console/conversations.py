@@ -170,12 +170,12 @@ def build_turns(events: list[dict[str, Any]], *, raw: bool = False) -> list[dict
         elif kind == "bot":
             data = event.get("data") or {}
             custom = data.get("custom")
-            current["bot"].append({"text": event.get("text"), "custom": custom})
-            if isinstance(custom, dict) and custom.get("type") in {
-                "service_answer",
-                "no_answer",
-                "handoff",
-            }:
+            buttons = [
+                str(b.get("title", "")) for b in data.get("buttons") or [] if isinstance(b, dict)
+            ]
+            current["bot"].append({"text": event.get("text"), "custom": custom, "buttons": buttons})
+            # The action's payload: service_answer, no_answer, clarification, handoff, ...
+            if isinstance(custom, dict) and isinstance(custom.get("type"), str):
                 current["answer"] = custom
                 if isinstance(custom.get("language"), str):
                     current["language"] = custom["language"]

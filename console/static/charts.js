@@ -27,7 +27,7 @@ const Charts = (() => {
   // Vertical columns, one per item (days): [{label, value, title}].
   function columns(items, options = {}) {
     if (!items.length) return empty();
-    const width = 640, height = 200, left = 34, bottom = 26, top = 14;
+    const width = 640, height = 200, left = 48, bottom = 26, top = 14;
     const max = options.max || Math.max(1, ...items.map((i) => i.value));
     const step = (width - left) / items.length;
     const bar = Math.max(2, Math.min(36, step * 0.7));

@@ -97,7 +97,9 @@ function renderTurn(turn, options) {
     ? el("div", { class: "detail", "data-testid": "slots" }, "slots: ",
         slotNames.map((k) => `${k}=${JSON.stringify(turn.slots[k])}${k in turn.slots_set ? "*" : ""}`).join(", "))
     : null;
-  const bots = turn.bot.map((m) => el("div", { class: "bubble bot" }, m.text || (m.custom ? "" : "…")));
+  const bots = turn.bot.filter((m) => m.text || (m.buttons && m.buttons.length)).map((m) =>
+    el("div", { class: "bubble bot" }, m.text || "",
+      m.buttons && m.buttons.length ? el("div", { class: "buttons" }, m.buttons.map((b) => el("span", { class: "chip" }, b))) : null));
   const card = el("article", { class: "turn", "data-turn": turn.index, "data-testid": "turn" },
     el("div", { class: "bubble user" }, user.text),
     nlu, flags.length ? el("div", { class: "flags" }, flags) : null,
@@ -120,9 +122,12 @@ function renderAnswer(answer) {
   const rows = (answer.services || []).map((s) =>
     el("tr", {}, el("td", {}, s.title), el("td", {}, s.organisation),
       el("td", { class: "num" }, typeof s.score === "number" ? s.score.toFixed(3) : "")));
+  const extra = [];
+  if (answer.slot) extra.push(` · asks for ${answer.slot}`);
+  if (Array.isArray(answer.options)) extra.push(` (${answer.options.join(", ")})`);
   return el("div", { class: "answer", "data-testid": "answer" },
     el("div", {}, `${answer.type}`, answer.confidence !== undefined ? ` · confidence ${answer.confidence}` : "",
-      answer.language ? ` · ${answer.language}` : ""),
+      answer.language ? ` · ${answer.language}` : "", extra),
     orgs.length ? el("div", {}, "organisations: ", el("ul", { class: "orgs", "data-testid": "organisations" }, orgs)) : null,
     rows.length ? el("table", { class: "services", "data-testid": "services" },
       el("thead", {}, el("tr", {}, el("th", {}, "service"), el("th", {}, "organisation"), el("th", {}, "score"))),
@@ -210,12 +215,15 @@ function viewConversations(main) {
     options.map((o) => el("option", { value: o, selected: q[name] === o }, o)));
   const table = el("div", { "data-testid": "conversation-list" }, "loading…");
   const form = el("form", { class: "filters", "data-testid": "filters" });
+  let latest = 0;
   const load = async () => {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(listState.query)) if (v) params.set(k, v);
     params.set("offset", listState.offset);
+    const ticket = ++latest;
     try {
       const data = await api("GET", `/api/conversations?${params}`);
+      if (ticket !== latest) return; // a newer request was made meanwhile: its answer wins
       renderFilters(data.facets);
       renderList(data);
     } catch (e) { showError(table, e); }
@@ -277,8 +285,8 @@ function viewTranscript(main, senderId) {
     try {
       const data = await api("GET", `/api/conversations/${encodeURIComponent(senderId)}`);
       const s = data.summary;
-      header.replaceChildren(el("h2", {}, "Conversation ", el("code", {}, senderId)),
-        s ? el("p", { class: "hint" }, `${fmtTime(s.started)} – ${fmtTime(s.last)} · ${s.messages} messages · ${s.channels.join(", ")} · ${s.languages.join(", ")}`) : null);
+      header.replaceChildren(el("div", {}, el("h2", {}, "Conversation ", el("code", {}, senderId)),
+        s ? el("p", { class: "hint" }, `${fmtTime(s.started)} – ${fmtTime(s.last)} · ${s.messages} messages · ${s.channels.join(", ")} · ${s.languages.join(", ")}`) : null));
       body.replaceChildren(...data.turns.map((t) => renderTurn(t, { editable: true, senderId, reload })));
     } catch (e) { showError(body, e); }
   };
@@ -287,13 +295,14 @@ function viewTranscript(main, senderId) {
     result.replaceChildren("exporting…");
     try {
       const data = await api("POST", `/api/conversations/${encodeURIComponent(senderId)}/export`);
-      result.replaceChildren(
+      result.replaceChildren(...[
         el("h3", {}, "Exported"),
         el("ul", {}, Object.entries(data.paths).map(([kind, path]) => el("li", {}, `${kind}: `, el("code", { "data-testid": `path-${kind}` }, path)))),
         data.notes.length ? el("ul", { class: "notes" }, data.notes.map((n) => el("li", {}, n))) : null,
         el("pre", { "data-testid": "story-yaml" }, data.story),
         data.nlu ? el("pre", { "data-testid": "nlu-yaml" }, data.nlu) : null,
-        data.questions ? el("pre", { "data-testid": "questions-yaml" }, data.questions) : null);
+        data.questions ? el("pre", { "data-testid": "questions-yaml" }, data.questions) : null,
+      ].filter(Boolean));
     } catch (e) { showError(result, e); }
   } }, "Export as test story + NLU examples");
   main.replaceChildren(header,
@@ -309,7 +318,7 @@ const summaryState = { query: { source: "users" } };
 function viewSummary(main) {
   const charts = el("div", { class: "charts", "data-testid": "charts" }, "loading…");
   const q = summaryState.query;
-  const form = el("form", { class: "filters" },
+  const form = el("form", { class: "filters", "data-testid": "summary-filters" },
     el("label", {}, "from ", el("input", { type: "date", name: "date_from", value: q.date_from || "" })),
     el("label", {}, "to ", el("input", { type: "date", name: "date_to", value: q.date_to || "" })),
     el("select", { name: "source", "aria-label": "source" },
@@ -322,10 +331,13 @@ function viewSummary(main) {
     load();
   });
   const card = (title, chart, testid) => el("section", { class: "chart-card", "data-testid": testid }, el("h3", {}, title), chart);
+  let latest = 0;
   const load = async () => {
+    const ticket = ++latest;
     try {
       const params = new URLSearchParams(summaryState.query);
       const data = await api("GET", `/api/stats?${params}`);
+      if (ticket !== latest) return; // a newer request was made meanwhile: its answer wins
       const t = data.totals;
       charts.replaceChildren(
         el("p", { class: "totals", "data-testid": "totals" },

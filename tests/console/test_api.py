@@ -419,3 +419,13 @@ def test_stats_fill_days_without_conversations(console):
     data = console.logged_in().get("/api/stats", date_to="2023-11-14").json()
     assert data["totals"]["conversations"] == 1
     assert len(data["per_day"]) == 1
+
+
+def test_a_second_login_page_load_keeps_the_form_token(console):
+    """Browsers fetch /favicon.ico, which redirects to /login: the form on screen stays valid."""
+    client = console.client()
+    first = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
+    assert client.get("/favicon.ico").status == 303
+    second = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
+    assert first == second
+    assert client.login().status == 303
