@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: help setup web run test lint format index prepare validate eval bench lock clean
+.PHONY: help setup web run console test lint format index prepare validate eval bench lock clean
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ web:  ## install the chat widget (npm ci) and put its bundle into web/vendor/
 
 run: setup web  ## build what is missing, start the action server, Rasa and the chat page
 	@$(ACTIONS_PY) -m opastin run
+
+console: setup  ## start the bot with its HTTP API on and the staff console (docs/console.md)
+	@$(ACTIONS_PY) -m console run
 
 test: setup  ## lint, then run every test (unit, Rasa data/stories, end-to-end)
 	@scripts/system_deps.sh
