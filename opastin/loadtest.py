@@ -103,6 +103,7 @@ class Turn:
     replies: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     failovers: int = 0  # instances that refused the connection before one took the message
+    sent_at: float = 0.0  # time.monotonic() when the message was sent
 
     @property
     def kind(self) -> str:
@@ -228,8 +229,10 @@ async def rest_turn(
 ) -> None:
     """POST one message; an instance that refuses the connection is skipped, like nginx does."""
     body = {"sender": sender, "message": turn.text, "metadata": {"loadtest_turn": turn.index}}
+    turn.sent_at = time.monotonic()
     for attempt in range(len(urls)):
         turn.instance = (first + attempt) % len(urls)
+        turn.error = None
         started = time.monotonic()
         try:
             async with http.post(
@@ -387,7 +390,7 @@ async def socketio_session(
 
 async def socketio_turn(client: SocketIOPolling, session_id: str, turn: Turn) -> None:
     """Send one message; the turn's replies are those until QUIET_SECONDS of silence."""
-    started = time.monotonic()
+    started = turn.sent_at = time.monotonic()
     await client.emit(
         "user_uttered",
         {
@@ -494,7 +497,9 @@ async def run_load(
     for url in urls:
         require_loopback(url)
     run_id = uuid.uuid4().hex[:8]
-    connector = aiohttp.TCPConnector(limit=plan.conversations * plan.burst + 10)
+    # A connection per request, like nginx to its upstreams (no upstream keepalive): a Rasa
+    # instance that is shutting down then gets no new requests on old connections.
+    connector = aiohttp.TCPConnector(limit=plan.conversations * plan.burst + 10, force_close=True)
     async with aiohttp.ClientSession(connector=connector) as http:
         # Each instance's first turns are slow (lazy loading); measure the steady state.
         for i, url in enumerate(urls):
