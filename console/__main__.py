@@ -26,7 +26,7 @@ from console.auth import MIN_PASSWORD, add_account, hash_password
 from console.conversations import ConversationIndex, Filters, build_turns, select
 from console.export import build_export
 from console.project import Project
-from console.retention import DAY, purge
+from console.retention import purge
 from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.store import TrackerStore
@@ -42,34 +42,17 @@ def _read_password(confirm: bool) -> str:
     return password
 
 
-async def _serve(app: web.Application, host: str, port: int, retention_days: int) -> None:
+async def _serve(app: web.Application, host: str, port: int) -> None:
     runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+    await runner.setup()  # also starts retention (console.app.retention_task) when set
     await web.TCPSite(runner, host, port).start()
     print(f"[console] open http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks = []
-    if retention_days:
-        tasks.append(asyncio.create_task(_retention_loop(app, retention_days)))
     await stop.wait()
-    for task in tasks:
-        task.cancel()
     await runner.cleanup()
-
-
-async def _retention_loop(app: web.Application, days: int) -> None:
-    """Apply the retention setting at start and then once a day while the console runs."""
-    from console.app import CONSOLE
-
-    console = app[CONSOLE]
-    while True:
-        result = await asyncio.to_thread(purge, console.store, console.state, days)
-        if result.conversations:
-            print(f"[console] retention: deleted {len(result.conversations)} conversations")
-        await asyncio.sleep(DAY)
 
 
 def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
@@ -78,7 +61,7 @@ def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
     app = make_app(config, project)
     if not app_has_accounts(config):
         print("[console] warning: no accounts yet; add one: python -m console add-user NAME")
-    asyncio.run(_serve(app, config.host, config.port, config.retention_days))
+    asyncio.run(_serve(app, config.host, config.port))
     return 0
 
 

@@ -10,11 +10,12 @@ Policy forbids inline scripts. Conversation data is masked before it leaves this
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -34,6 +35,7 @@ from console.conversations import (
 from console.export import build_export
 from console.masking import mask_data
 from console.project import Project
+from console.retention import DAY, purge
 from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.stats import summary_stats
@@ -412,6 +414,28 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(summary_stats(chosen, console.tz, names))
 
 
+async def retention_task(app: web.Application) -> AsyncIterator[None]:
+    """With CONSOLE_RETENTION_DAYS set, purge at start-up and then once a day while running."""
+    console = app[CONSOLE]
+    days = console.config.retention_days
+
+    async def loop() -> None:
+        while True:
+            result = await asyncio.to_thread(purge, console.store, console.state, days)
+            if result.conversations:
+                print(f"[console] retention: deleted {len(result.conversations)} conversation(s)")
+            await asyncio.sleep(DAY)
+
+    task = asyncio.create_task(loop()) if days > 0 else None
+    if task is not None:
+        await asyncio.sleep(0)  # let the first purge start before the first request
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def make_app(
     config: ConsoleSettings,
     project_settings: Settings,
@@ -421,6 +445,7 @@ def make_app(
 ) -> web.Application:
     app = web.Application(middlewares=[security_headers, require_login], client_max_size=64 * 1024)
     app[CONSOLE] = Console(config, project_settings, clock, project)
+    app.cleanup_ctx.append(retention_task)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)
     app.router.add_get("/login.css", login_css)

@@ -14,13 +14,15 @@ import json
 import re
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
@@ -46,6 +48,11 @@ CREATE TABLE IF NOT EXISTS events (
 """
 DAY = 86400
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus"
+HELSINKI = ZoneInfo("Europe/Helsinki")  # the console's default time zone for days
+TODAY = datetime.now(HELSINKI).date()
+# The samples are placed around noon, Helsinki time, so no day boundary falls between them
+# whatever the hour the tests run at.
+NOON_TODAY = datetime.combine(TODAY, dt_time(12, 0), HELSINKI).timestamp()
 
 
 class Conversation:
@@ -362,8 +369,7 @@ class Running:
 def console(tmp_path: Path) -> Iterator[Running]:
     """The console over a tracker store with the five sample conversations."""
     tracker = tmp_path / "tracker.db"
-    now = time.time()
-    write_store(tracker, sample_conversations(now))
+    write_store(tracker, sample_conversations(NOON_TODAY))
     clock = Clock()
     settings = console_settings(tmp_path, tracker)
     app = make_app(

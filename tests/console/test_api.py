@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 import yaml
 
-from console.app import PUBLIC
+from console.app import PUBLIC, make_app
+from console.store import TrackerStore
 from embeddings.evaluate import load_questions
-from tests.console.conftest import DAY, Conversation, write_store
+from opastin.config import Settings
+from tests.console.conftest import (
+    DAY,
+    MINI_CORPUS,
+    NOON_TODAY,
+    TODAY,
+    Client,
+    Conversation,
+    serve,
+    write_store,
+)
 
 SENDER = "web-ccc"
 # Every route the app has, with sample path values (a test below checks this list is complete).
@@ -239,7 +251,7 @@ def test_list_filters(console):
     assert ids(get("/api/conversations", negative="1")) == ["tg-bbb"]
     assert ids(get("/api/conversations", source="tests")) == ["console-test-0123456789abcdef"]
     assert "console-test-0123456789abcdef" not in ids(get("/api/conversations", source="users"))
-    today = dt.date.today()
+    today = TODAY
     two_days_ago = (today - dt.timedelta(days=2)).isoformat()
     assert ids(get("/api/conversations", date_to=two_days_ago)) == ["web-aaa"]
     yesterday = (today - dt.timedelta(days=1)).isoformat()
@@ -257,8 +269,16 @@ def test_list_pages(console):
 def test_list_sees_new_and_deleted_conversations(console):
     client = console.logged_in()
     assert client.get("/api/conversations").json()["total"] == 5
-    write_store(console.tracker, [Conversation("web-new", 1e9 + 5e8).user("hi", "greet")])
-    assert "web-new" in ids(client.get("/api/conversations"))
+    write_store(console.tracker, [Conversation("web-new", NOON_TODAY + 60).user("hi", "greet")])
+    assert ids(client.get("/api/conversations"))[0] == "web-new"
+    TrackerStore(str(console.tracker)).delete(["web-new", "web-aaa"])
+    assert ids(client.get("/api/conversations")) == [
+        "console-test-0123456789abcdef",
+        "web-ddd",
+        "web-ccc",
+        "tg-bbb",
+    ]
+    assert client.get("/api/conversations/web-aaa").status == 404
 
 
 # ----------------------------------------------------------------------------- transcripts
@@ -415,10 +435,36 @@ def test_stats(console):
 
 
 def test_stats_fill_days_without_conversations(console):
-    write_store(console.tracker, [Conversation("web-old", 1.7e9 - 5 * DAY).user("hi", "greet")])
-    data = console.logged_in().get("/api/stats", date_to="2023-11-14").json()
-    assert data["totals"]["conversations"] == 1
-    assert len(data["per_day"]) == 1
+    write_store(
+        console.tracker, [Conversation("web-old", NOON_TODAY - 6 * DAY).user("hi", "greet")]
+    )
+    last = (TODAY - dt.timedelta(days=2)).isoformat()
+    data = console.logged_in().get("/api/stats", date_to=last).json()
+    assert data["totals"]["conversations"] == 2  # web-old and web-aaa
+    days = {d["day"]: d for d in data["per_day"]}
+    assert len(days) == 5  # six days ago to two days ago, the three between with zeros
+    first = (TODAY - dt.timedelta(days=6)).isoformat()
+    assert days[first]["conversations"] == 1 and days[last]["conversations"] == 1
+    middle = [d for day, d in days.items() if day not in {first, last}]
+    assert [d["conversations"] for d in middle] == [0, 0, 0]
+    assert all(d["fallback_rate"] is None for d in middle)
+
+
+def test_the_retention_setting_purges_while_the_console_runs(console, tmp_path):
+    """CONSOLE_RETENTION_DAYS: the running console deletes idle conversations by itself."""
+    write_store(
+        console.tracker, [Conversation("web-ancient", NOON_TODAY - 400 * DAY).user("hi", "greet")]
+    )
+    settings = console.settings.model_copy(update={"retention_days": 365})
+    app = make_app(settings, Settings(corpus_dir=MINI_CORPUS))
+    with serve(app) as url:
+        client = Client(url)
+        assert client.login().status == 303
+        deadline = time.monotonic() + 20
+        while "web-ancient" in ids(client.get("/api/conversations", limit=200)):
+            assert time.monotonic() < deadline, "retention did not run"
+            time.sleep(0.1)
+        assert client.get("/api/conversations").json()["total"] == 5
 
 
 def test_a_second_login_page_load_keeps_the_form_token(console):
