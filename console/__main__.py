@@ -56,6 +56,7 @@ async def _serve(app: web.Application, host: str, port: int) -> None:
 
 
 def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
+    """Serve the console for a Rasa server that runs elsewhere (production)."""
     from console.app import make_app
 
     app = make_app(config, project)
@@ -66,6 +67,7 @@ def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
 
 
 def app_has_accounts(config: ConsoleSettings) -> bool:
+    """Whether anyone could log in (a console without accounts is a setup mistake)."""
     from console.auth import load_accounts
 
     return bool(load_accounts(config.accounts_file, config.accounts))
@@ -92,6 +94,7 @@ def cmd_run(config: ConsoleSettings, project: Settings) -> int:
 
 
 def cmd_add_user(config: ConsoleSettings, name: str) -> int:
+    """Add or change one account in the accounts file (the password is hashed)."""
     password = _read_password(confirm=True)
     try:
         add_account(config.accounts_file, name, password)
@@ -102,6 +105,7 @@ def cmd_add_user(config: ConsoleSettings, name: str) -> int:
 
 
 def cmd_hash_password() -> int:
+    """Print a hash for CONSOLE_ACCOUNTS (container secrets need no file)."""
     password = _read_password(confirm=True)
     if len(password) < MIN_PASSWORD:
         raise SystemExit(f"error: password: at least {MIN_PASSWORD} characters")
@@ -110,6 +114,7 @@ def cmd_hash_password() -> int:
 
 
 def cmd_list(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
+    """The conversation list in a terminal, with the web list's filters."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(config.timezone)
@@ -128,6 +133,7 @@ def cmd_list(config: ConsoleSettings, project: Settings, args: argparse.Namespac
 
 
 def cmd_export(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
+    """The web export from the command line: story, NLU examples, questions."""
     store = TrackerStore(config.resolved_tracker_url(project))
     events = store.events(args.sender_id)
     if not events:
@@ -152,6 +158,7 @@ def cmd_export(config: ConsoleSettings, project: Settings, args: argparse.Namesp
 
 
 def cmd_retention(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
+    """Delete idle conversations now (cron), or only count them (--dry-run)."""
     days = args.days if args.days is not None else config.retention_days
     if days <= 0:
         raise SystemExit("error: set CONSOLE_RETENTION_DAYS or pass --days N (N >= 1)")
@@ -167,6 +174,7 @@ def cmd_retention(config: ConsoleSettings, project: Settings, args: argparse.Nam
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command; settings are validated first."""
     parser = argparse.ArgumentParser(prog="python -m console", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the bot (HTTP API on) and the console")

@@ -92,6 +92,7 @@ def _error(status: int, message: str) -> web.Response:
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Headers on every response, errors included: CSP, no framing, no caching."""
     try:
         response = await handler(request)
     except web.HTTPException as exc:
@@ -147,6 +148,7 @@ LOGIN_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
 async def login_form(request: web.Request) -> web.Response:
+    """The login page, with a form token bound to a cookie (login CSRF)."""
     # Keep the browser's token: a second GET (the browser's favicon request is redirected here)
     # must not invalidate the form already on screen.
     csrf = request.cookies.get(LOGIN_COOKIE, "")
@@ -158,6 +160,7 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
+    """Check the form token, the throttle and the password; start a fresh session."""
     console = request.app[CONSOLE]
     form = await request.post()
     name = str(form.get("username", ""))[:64]
@@ -195,6 +198,7 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, v
 
 
 async def logout(request: web.Request) -> web.Response:
+    """End the session on the server, not only in the browser."""
     request.app[CONSOLE].sessions.end(request.cookies.get(COOKIE))
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE, path="/")
@@ -202,14 +206,17 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def index_page(_: web.Request) -> web.FileResponse:
+    """The single-page console (its script builds every view)."""
     return web.FileResponse(STATIC / "index.html", headers={"Content-Type": "text/html"})
 
 
 async def login_css(_: web.Request) -> web.FileResponse:
+    """The login page's stylesheet: the only file served without a session."""
     return web.FileResponse(STATIC / "login.css")
 
 
 async def static_file(request: web.Request) -> web.FileResponse:
+    """The console's own script and style files, by name only (no directory walk)."""
     name = request.match_info["name"]
     if name not in {"console.js", "console.css", "charts.js"}:
         raise web.HTTPNotFound()
@@ -220,6 +227,7 @@ async def static_file(request: web.Request) -> web.FileResponse:
 
 
 async def meta(request: web.Request) -> web.Response:
+    """Who is logged in, their CSRF token, and the menus' intents and organisations."""
     console = request.app[CONSOLE]
     session: Session = request[SESSION]
     return web.json_response(
@@ -235,6 +243,7 @@ async def meta(request: web.Request) -> web.Response:
 
 
 async def try_new(_: web.Request) -> web.Response:
+    """A fresh test user id, so a try starts with an empty tracker."""
     return web.json_response({"sender_id": TEST_PREFIX + secrets.token_hex(8)})
 
 
@@ -299,6 +308,7 @@ def _with_corrections(
 
 
 async def conversations(request: web.Request) -> web.Response:
+    """The filtered list, newest first, one page of it, with the filter menus' values."""
     console = request.app[CONSOLE]
     try:
         filters = Filters.from_query(request.query)
@@ -332,6 +342,7 @@ def _sender(request: web.Request) -> str:
 
 
 async def transcript(request: web.Request) -> web.Response:
+    """One conversation's turns from the tracker store, with its corrections."""
     console = request.app[CONSOLE]
     sender = _sender(request)
     events = await asyncio.to_thread(console.store.events, sender)
@@ -350,6 +361,7 @@ async def transcript(request: web.Request) -> web.Response:
 
 
 async def correct(request: web.Request) -> web.Response:
+    """Save (or clear) a turn's right intent and/or organisation."""
     console = request.app[CONSOLE]
     sender = _sender(request)
     try:
@@ -374,6 +386,7 @@ async def correct(request: web.Request) -> web.Response:
 
 
 async def export(request: web.Request) -> web.Response:
+    """Write the conversation's story, NLU examples and questions; return them."""
     console = request.app[CONSOLE]
     sender = _sender(request)
     events = await asyncio.to_thread(console.store.events, sender)
@@ -403,6 +416,7 @@ def _relative(path: Path) -> str:
 
 
 async def stats(request: web.Request) -> web.Response:
+    """The summary page's numbers for the filtered conversations."""
     console = request.app[CONSOLE]
     try:
         filters = Filters.from_query(request.query)
@@ -443,6 +457,7 @@ def make_app(
     clock: Callable[[], float] = time.monotonic,
     project: Project | None = None,
 ) -> web.Application:
+    """The console as an aiohttp application (tests run it on a free port)."""
     app = web.Application(middlewares=[security_headers, require_login], client_max_size=64 * 1024)
     app[CONSOLE] = Console(config, project_settings, clock, project)
     app.cleanup_ctx.append(retention_task)

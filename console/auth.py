@@ -126,6 +126,7 @@ class Authenticator:
         return self._accounts
 
     def check(self, name: str, password: str) -> bool:
+        """True for a known name with its password; as slow for an unknown name."""
         stored = self.accounts.get(name)
         ok = verify_password(password, stored or _DUMMY_HASH)
         return ok and stored is not None
@@ -149,6 +150,7 @@ class SessionStore:
     sessions: dict[str, Session] = field(default_factory=dict)
 
     def create(self, user: str) -> str:
+        """A new session for a user who just logged in; returns its id."""
         self._sweep()
         sid = secrets.token_urlsafe(32)
         now = self.clock()
@@ -190,12 +192,18 @@ class LoginThrottle:
     failures: dict[str, list[float]] = field(default_factory=dict)
 
     def blocked(self, name: str) -> bool:
+        """Whether this name has too many recent failures to try again now."""
         now = self.clock()
         recent = [t for t in self.failures.get(name, []) if now - t < self.window]
         self.failures[name] = recent
         return len(recent) >= self.limit
 
     def failed(self, name: str) -> None:
+        if len(self.failures) > 10_000:  # names are attacker-chosen: keep only recent ones
+            now = self.clock()
+            self.failures = {
+                n: ts for n, ts in self.failures.items() if ts and now - ts[-1] < self.window
+            }
         self.failures.setdefault(name, []).append(self.clock())
 
     def succeeded(self, name: str) -> None:

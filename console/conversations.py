@@ -247,6 +247,7 @@ def _iso(timestamp: float, tz: ZoneInfo) -> str:
 
 
 def summarise(sender_id: str, events: list[dict[str, Any]]) -> Summary:
+    """One conversation's summary for the list, the filters and the charts."""
     times = [float(e["timestamp"]) for e in events if isinstance(e.get("timestamp"), (int, float))]
     summary = Summary(sender_id, min(times, default=0.0), max(times, default=0.0))
     texts: list[str] = []
@@ -294,6 +295,7 @@ class ConversationIndex:
         self._lock = threading.Lock()
 
     def refresh(self) -> dict[str, Summary]:
+        """All summaries, up to date with the store."""
         with self._lock:
             keys = self.store.keys()
             changed = [s for s, k in keys.items() if self._keys.get(s) != k]
@@ -346,6 +348,7 @@ class Filters:
         )
 
     def matches(self, s: Summary, tz: ZoneInfo) -> bool:
+        """Whether a conversation passes every filter that is set."""
         if (self.source == "users" and s.test) or (self.source == "tests" and not s.test):
             return False
         if self.date_from and s.last < _day_start(self.date_from, tz):

@@ -40,6 +40,8 @@ def _yaml(path: Path) -> Any:
 
 @dataclass
 class Project:
+    """The bot's domain, rules and training data, and the corpus's organisations."""
+
     bot_dir: Path = BOT_DIR
     corpus_dir: Path = field(default_factory=lambda: ROOT / "knowledge" / "organisations")
 

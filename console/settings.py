@@ -18,6 +18,8 @@ ENV_PREFIX = "CONSOLE_"
 
 
 class ConsoleSettings(BaseModel):
+    """The console's settings; see docs/console.md for each."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: str = Field("127.0.0.1", description="interface the console listens on")

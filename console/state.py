@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS corrections (
 
 
 class ConsoleState:
+    """Corrections per conversation and turn, with their author."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)

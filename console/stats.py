@@ -25,6 +25,7 @@ def _days(first: date, last: date) -> list[date]:
 def summary_stats(
     summaries: list[Summary], tz: ZoneInfo, organisation_names: dict[str, str]
 ) -> dict[str, Any]:
+    """Totals, per-day series (gaps filled with zeros) and top lists for the charts."""
     conversations_per_day: Counter[date] = Counter()
     messages_per_day: Counter[date] = Counter()
     unanswered: Counter[str] = Counter()

@@ -43,6 +43,7 @@ class TrackerStore:
             self.path = Path(url.removeprefix("sqlite:///"))
 
     def describe(self) -> str:
+        """Where the store is, for messages (never the password)."""
         if self.postgres:
             return "PostgreSQL " + self.url.split("@")[-1]  # no password in logs
         return f"SQLite {self.path}"

@@ -140,6 +140,16 @@ def test_login_throttle_window():
     assert throttle.failures.get("alice") is None
 
 
+def test_login_throttle_forgets_old_names_when_many():
+    clock = Clock()
+    throttle = LoginThrottle(limit=3, window=100, clock=clock)
+    for i in range(10_001):
+        throttle.failed(f"guess{i}")
+    clock.now += 101
+    throttle.failed("alice")
+    assert list(throttle.failures) == ["alice"]
+
+
 @pytest.mark.parametrize(
     ("text", "metadata", "sentiment"),
     [
