@@ -3,6 +3,7 @@
 #   docker-compose  validates docker-compose.yml offline
 #   postgresql      the SQL tracker store of the multi-instance topology (tests/scale)
 #   redis-server    the lock store of the multi-instance topology (tests/scale)
+#   nginx           deploy/nginx.conf in front of the local topology (tests/scale)
 # Needs root; otherwise says what to install. The services are not started here:
 # scripts/local_services.sh starts private instances on loopback when a test needs them.
 set -euo pipefail
@@ -10,6 +11,7 @@ needed=()
 command -v docker-compose >/dev/null 2>&1 || needed+=(docker-compose)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || needed+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || needed+=(redis-server)
+[ -x /usr/sbin/nginx ] || needed+=(nginx)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "error: missing Debian packages: ${needed[*]}; install them with: sudo apt-get install ${needed[*]}" >&2
@@ -24,4 +26,4 @@ if [ ! -e "$policy" ]; then
   printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
 fi
 trap 'if [ "$created_policy" -eq 1 ]; then rm -f "$policy"; fi' EXIT
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null

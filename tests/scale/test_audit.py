@@ -94,3 +94,19 @@ def test_report_is_not_ok_with_errors_or_problems_or_without_audit() -> None:
     failed.turns[0].error = "silence: no reply"
     assert not LoadReport("x", [failed], 1.0, problems=[]).ok
     assert "turns/s" in good.format()
+
+
+def test_socketio_replies_are_compared_as_one_stream() -> None:
+    """Over socket.io a late reply may be counted with the next turn; the stream must match."""
+    result = conversation(2)
+    result.channel = "socketio"
+    result.turns[0].replies = [{"text": "answer 0"}]  # its payload came after the quiet time
+    result.turns[1].replies = [{"custom": ANSWER}, {"text": "answer 1"}, {"custom": ANSWER}]
+    assert audit_conversation(result, stored(2)) == []
+    result.turns[1].replies.append({"custom": ANSWER})  # one more than stored: duplicated
+    assert any("differ" in p for p in audit_conversation(result, stored(2)))
+    # A user message with no reply stored after it is found on any channel.
+    result.turns[1].replies = [{"custom": ANSWER}]
+    silent = [user(0), bot(0, ANSWER), user(1)]
+    problems = audit_conversation(result, silent)
+    assert any("turn 1: no bot reply stored" in p for p in problems), problems
