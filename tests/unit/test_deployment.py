@@ -1,71 +1,124 @@
-"""docker-compose.yml: valid for docker-compose, and consistent with the Rasa project."""
+"""docker-compose.yml and deploy/: valid for docker-compose, and consistent with each other.
+
+No Docker engine runs here, so what can be checked without one is checked statically: the
+compose file through Debian's `docker-compose config`, service names in the endpoints, ports,
+volumes, the variables every file expects, and what the images copy. The same endpoints file,
+lock store, preflight and nginx.conf run for real in tests/scale.
+"""
 
 from __future__ import annotations
 
+import re
 import subprocess
+from pathlib import Path
 
 import yaml
 
 from opastin.config import ROOT
 
+DEPLOY = ROOT / "deploy"
+SERVICES = {"rasa", "actions", "postgres", "redis", "web"}
 
-def compose_config() -> dict:
-    result = subprocess.run(
-        [
-            "docker-compose",
-            "--env-file",
-            str(ROOT / ".env.example"),
-            "-f",
-            str(ROOT / "docker-compose.yml"),
-            "config",
-        ],
+
+def compose_config(env_file: Path = ROOT / ".env.example") -> subprocess.CompletedProcess:
+    compose = ROOT / "docker-compose.yml"
+    return subprocess.run(
+        ["docker-compose", "--env-file", str(env_file), "-f", str(compose), "config"],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
+
+
+def config() -> dict:
+    result = compose_config()
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 
 
-def test_compose_file_is_valid_and_has_the_topology():
-    config = compose_config()
-    services = config["services"]
-    assert set(services) == {"rasa", "actions", "postgres", "redis", "web"}
+def variables(text: str) -> set[str]:
+    """${NAME}, ${NAME:-default} and ${NAME:?message} references outside comments."""
+    code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    return set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", code))
+
+
+def test_compose_file_is_valid_and_has_the_topology() -> None:
+    services = config()["services"]
+    assert set(services) == SERVICES
     assert services["rasa"]["deploy"]["replicas"] >= 2
     assert services["actions"]["deploy"]["replicas"] >= 2
-    for name in ("rasa", "postgres", "redis"):
+    for name in SERVICES:
         assert "healthcheck" in services[name], name
-    for name in services:
         assert services[name]["restart"] == "unless-stopped", name
 
 
-def test_rasa_talks_to_services_by_name():
-    rasa = compose_config()["services"]["rasa"]
+def test_only_nginx_is_published_and_it_proxies_to_rasa() -> None:
+    services = config()["services"]
+    assert [name for name in services if services[name].get("ports")] == ["web"]
+    (port,) = services["web"]["ports"]
+    assert port["target"] == 8080 and str(port["published"]) == "8080"
+    nginx = (DEPLOY / "nginx.conf").read_text()
+    assert "listen 8080;" in nginx
+    assert nginx.count("server rasa:5005") == 2  # REST and socket.io upstreams
+    assert re.search(r"upstream rasa_socketio \{\s*ip_hash;", nginx), "socket.io must stick"
+    assert services["web"]["depends_on"]["rasa"]["condition"] == "service_healthy"
+
+
+def test_rasa_talks_to_services_by_name() -> None:
+    rasa = config()["services"]["rasa"]
     env = rasa["environment"]
     assert env["ACTION_ENDPOINT_URL"] == "http://actions:5055/webhook"
     assert env["POSTGRES_HOST"] == "postgres" and env["REDIS_HOST"] == "redis"
-    endpoints = yaml.safe_load((ROOT / "deploy" / "endpoints.yml").read_text())
+    assert env["POSTGRES_PORT"] == "5432" and env["REDIS_PORT"] == "6379"
+    endpoints = yaml.safe_load((DEPLOY / "endpoints.yml").read_text())
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "opastin_lock_store.AtomicRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == "${ACTION_ENDPOINT_URL}"
-    assert "/deploy/endpoints.yml" in rasa["command"]
+    assert "--endpoints endpoints.yml" in rasa["command"]
+    for name in ("postgres", "redis", "actions"):
+        assert rasa["depends_on"][name]["condition"] == "service_healthy", name
 
 
-def test_missing_secret_is_refused(tmp_path):
+def test_every_variable_rasa_reads_is_set_in_compose() -> None:
+    env = config()["services"]["rasa"]["environment"]
+    needed = variables((DEPLOY / "endpoints.yml").read_text())
+    preflight = (DEPLOY / "preflight.py").read_text()
+    needed |= set(re.findall(r'env\["([A-Z_]+)"\]', preflight))
+    assert needed <= set(env), needed - set(env)
+    assert all(env[name] not in ("", None) for name in needed)
+
+
+def test_env_example_documents_every_compose_variable() -> None:
+    used = variables((ROOT / "docker-compose.yml").read_text())
+    example = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z_][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+    assert used == documented, (used - documented, documented - used)
+
+
+def test_rasa_image_carries_the_deploy_files_and_checks_first() -> None:
+    dockerfile = (DEPLOY / "Dockerfile.rasa").read_text()
+    assert "FROM rasa/rasa:3.6.21-full" in dockerfile
+    assert "COPY deploy/endpoints.yml /app/endpoints.yml" in dockerfile
+    assert "deploy/opastin_lock_store.py" in dockerfile and "deploy/preflight.py" in dockerfile
+    assert (DEPLOY / "opastin_lock_store.py").read_text().count("class AtomicRedisLockStore(") == 1
+    assert 'ENTRYPOINT ["opastin-rasa"]' in dockerfile
+    entrypoint = (DEPLOY / "rasa-entrypoint.sh").read_text()
+    assert "python /app/preflight.py" in entrypoint and 'exec rasa "$@"' in entrypoint
+    assert (DEPLOY / "rasa-entrypoint.sh").stat().st_mode & 0o111, "executable"
+    grace = config()["services"]["rasa"]["stop_grace_period"]
+    assert int(grace.rstrip("s")) > 15, "longer than Sanic's graceful shutdown"
+
+
+def test_volumes_and_mounted_files_exist() -> None:
+    services = config()["services"]
+    assert "postgres-data:/var/lib/postgresql/data:rw" in services["postgres"]["volumes"]
+    for volume in services["web"]["volumes"]:  # host:container:mode
+        assert Path(volume.split(":")[0]).exists(), volume
+
+
+def test_missing_secret_is_refused(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("POSTGRES_PASSWORD=x\n")  # REDIS_PASSWORD missing
-    result = subprocess.run(
-        [
-            "docker-compose",
-            "--env-file",
-            str(env),
-            "-f",
-            str(ROOT / "docker-compose.yml"),
-            "config",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    result = compose_config(env)
     assert result.returncode != 0
     assert "set REDIS_PASSWORD in .env" in result.stderr
