@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: help setup web run console test lint format index prepare validate eval bench lock clean
+.PHONY: help setup web run console test lint format index prepare validate eval bench lock clean loadtest
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -49,6 +49,10 @@ eval: setup  ## retrieval evaluation table over tests/data/dev_questions.yaml
 bench: setup  ## latency, build time and memory benchmarks for this machine
 	@$(ACTIONS_PY) -m embeddings.benchmark
 	@$(ACTIONS_PY) -m opastin.benchmark
+
+loadtest: setup  ## load test on local PostgreSQL/Redis and 2 Rasa instances (LOADTEST_ARGS=...)
+	@scripts/system_deps.sh
+	@$(ACTIONS_PY) -m opastin.loadtest $(or $(LOADTEST_ARGS),--store postgres --rasa 2 -n 40 -m 5 --socketio 8)
 
 lock: setup  ## re-pin requirements/*.lock from the current venvs
 	@for v in rasa actions; do { echo "# pip constraints for .venvs/$$v; regenerate with: make lock"; \

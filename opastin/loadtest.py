@@ -885,7 +885,12 @@ def main(argv: list[str] | None = None) -> int:
                 report = load_test(
                     topology.rasa_urls, topology.tracker_db_url, plan, topology.origin, label
                 )
+    load = os.getloadavg()
     print(report.format(), flush=True)
+    print(
+        "machine load average (1/5/15 min) after the run: "
+        + " ".join(f"{value:.1f}" for value in load)
+    )
     if args.json:
         with args.json.open("a") as out:
             out.write(
@@ -895,6 +900,7 @@ def main(argv: list[str] | None = None) -> int:
                         "rows": report.rows(),
                         "problems": report.problems,
                         "ok": report.ok,
+                        "load_average": load,
                     }
                 )
                 + "\n"
