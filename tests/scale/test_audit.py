@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from opastin.loadtest import Conversation, LoadReport, Turn, audit_conversation, percentile
+import pytest
+
+from opastin.loadtest import (
+    Conversation,
+    LoadReport,
+    Turn,
+    audit_conversation,
+    percentile,
+    require_loopback,
+)
 
 ANSWER = {"type": "service_answer", "organisations": [{"id": "vero"}]}
 
@@ -110,3 +119,11 @@ def test_socketio_replies_are_compared_as_one_stream() -> None:
     silent = [user(0), bot(0, ANSWER), user(1)]
     problems = audit_conversation(result, silent)
     assert any("turn 1: no bot reply stored" in p for p in problems), problems
+
+
+def test_load_goes_to_loopback_only() -> None:
+    for url in ("http://127.0.0.1:5005", "http://localhost:8080", "http://[::1]:5005"):
+        require_loopback(url)
+    for url in ("http://10.0.0.5:5005", "http://192.168.1.2", "https://www.hel.fi/"):
+        with pytest.raises(SystemExit, match="only targets loopback"):
+            require_loopback(url)

@@ -122,3 +122,15 @@ def test_missing_secret_is_refused(tmp_path: Path) -> None:
     result = compose_config(env)
     assert result.returncode != 0
     assert "set REDIS_PASSWORD in .env" in result.stderr
+
+
+def test_operations_doc_names_every_setting() -> None:
+    """docs/operations.md is the configuration reference: a new setting must appear there."""
+    from opastin.config import ENV_PREFIX, Settings
+
+    doc = (ROOT / "docs" / "operations.md").read_text()
+    settings = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    example = (ROOT / ".env.example").read_text()
+    compose = set(re.findall(r"^([A-Z_][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+    missing = sorted(name for name in settings | compose if f"`{name}`" not in doc)
+    assert not missing, f"add to docs/operations.md's configuration reference: {missing}"
