@@ -208,11 +208,12 @@ function viewTry(main) {
 const listState = { query: {}, offset: 0 };
 
 function viewConversations(main) {
-  const q = listState.query;
-  const field = (name, attrs) => el("input", Object.assign({ name, value: q[name] || "" }, attrs));
+  // Read at each render: a filter submit replaces listState.query with a new object.
+  const q = () => listState.query;
+  const field = (name, attrs) => el("input", Object.assign({ name, value: q()[name] || "" }, attrs));
   const select = (name, label, options) => el("select", { name, "aria-label": label },
     el("option", { value: "" }, `${label}: any`),
-    options.map((o) => el("option", { value: o, selected: q[name] === o }, o)));
+    options.map((o) => el("option", { value: o, selected: q()[name] === o }, o)));
   const table = el("div", { "data-testid": "conversation-list" }, "loading…");
   const form = el("form", { class: "filters", "data-testid": "filters" });
   let latest = 0;
@@ -236,10 +237,10 @@ function viewConversations(main) {
       select("channel", "channel", facets.channels),
       select("language", "language", facets.languages),
       select("intent", "intent", facets.intents),
-      el("label", {}, el("input", { type: "checkbox", name: "fallback", value: "1", checked: q.fallback === "1" }), " fallback happened"),
-      el("label", {}, el("input", { type: "checkbox", name: "negative", value: "1", checked: q.negative === "1" }), " negative feedback"),
+      el("label", {}, el("input", { type: "checkbox", name: "fallback", value: "1", checked: q().fallback === "1" }), " fallback happened"),
+      el("label", {}, el("input", { type: "checkbox", name: "negative", value: "1", checked: q().negative === "1" }), " negative feedback"),
       el("select", { name: "source", "aria-label": "source" },
-        ["all", "users", "tests"].map((s) => el("option", { value: s, selected: (q.source || "all") === s }, `show: ${s}`))),
+        ["all", "users", "tests"].map((s) => el("option", { value: s, selected: (q().source || "all") === s }, `show: ${s}`))),
       el("button", { type: "submit" }, "Filter"));
   };
   form.addEventListener("submit", (event) => {

@@ -150,6 +150,7 @@ async function main() {
     await page.press("[data-testid=search]", "Enter");
     await page.waitForFunction(() => document.querySelectorAll("[data-testid=open-conversation]").length === 1);
     out.listRows = await page.locator("[data-testid=conversation-list] tbody tr").allInnerTexts();
+    out.searchBoxAfter = await page.inputValue("[data-testid=search]");
     await shot(page, "console-conversations.png");
 
     // The summary: charts drawn as SVG.

@@ -232,6 +232,7 @@ def test_staff_workflow_in_a_real_browser(live, browser_tools):
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
     # The list found it by text; the summary drew its charts; logging out ended the session.
+    assert seen["searchBoxAfter"] == "blorp zyxw"  # the filters stay visible as applied
     assert len(seen["listRows"]) == 1 and "How do I get a tax card?" in seen["listRows"][0]
     assert "conversations" in seen["totals"]
     assert all(seen["chartBars"][c] > 0 for c in ("chart-per-day", "chart-organisations"))
