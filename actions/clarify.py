@@ -23,22 +23,39 @@ def close_services(result: SearchResult) -> list:
     return [hit for hit in result.services if best - hit.score <= CLOSE_MARGIN]
 
 
+def statuses_of(service) -> frozenset[str]:
+    return frozenset(STATUSES & set(service.audience))
+
+
+def places_of(service) -> frozenset[str]:
+    if "all" in service.municipalities:
+        return frozenset()
+    return frozenset(MUNICIPALITIES & set(service.municipalities))
+
+
 def missing_detail(result: SearchResult, filters: Filters) -> str | None:
-    """The slot to ask for ("residence_status" or "municipality"), or None to answer now."""
+    """The slot to ask for ("residence_status" or "municipality"), or None to answer now.
+
+    Only when the best service is itself for some statuses (or cities) and an almost equally
+    good one is for others: if the best answer holds for everyone, it is simply given.
+    """
     if not result.answered:
         return None
-    close = close_services(result)
-    if filters.status is None:
-        statuses = {frozenset(STATUSES & set(hit.service.audience)) for hit in close}
-        statuses.discard(frozenset())
-        if len(statuses) >= 2:
-            return "residence_status"
-    if filters.municipality is None:
-        places = {
-            frozenset(MUNICIPALITIES & set(hit.service.municipalities))
-            for hit in close
-            if "all" not in hit.service.municipalities
-        }
-        if len(places) >= 2:
-            return "municipality"
+    best, *others = close_services(result)
+    if filters.status is None and _differs(statuses_of, best, others):
+        return "residence_status"
+    if filters.municipality is None and _differs(places_of, best, others):
+        return "municipality"
     return None
+
+
+def _differs(restriction, best, others) -> bool:
+    """The best service is restricted, and a close one is for a disjoint group.
+
+    Overlapping groups ({eu_eea, non_eu} vs {non_eu}) do not make the answer depend on the
+    status; disjoint ones ({eu_eea} vs {nordic}; Espoo vs Vantaa) do.
+    """
+    mine = restriction(best.service)
+    return bool(mine) and any(
+        (theirs := restriction(other.service)) and not (theirs & mine) for other in others
+    )

@@ -1,8 +1,8 @@
 """What gets embedded: several short passages per service, one per language.
 
 A service becomes one passage per language it has text in: "<organisation>: <title>.
-<description> <questions>" for en/fi/sv, and "<organisation>: <questions>" for the other
-languages, which only have typical questions. A query then meets a passage in its own
+<description> <questions>" for en/fi/sv, and "<organisation>: <English title>. <questions>"
+for the other languages, which only have typical questions. A query then meets a passage in its own
 language; search keeps each service's best passage. Short, single-language passages embed
 better than one long mixed-language text (see knowledge/README.md).
 """
@@ -32,6 +32,8 @@ def service_passages(corpus: Corpus) -> list[Passage]:
                 if lang in service.title:
                     body = f"{service.title[lang]}. {service.description[lang]} {questions}"
                 else:
-                    body = questions
+                    # Questions alone make short passages that match almost anything
+                    # ("hub" vectors); the English title anchors them to their service.
+                    body = f"{service.title['en']}. {questions}"
                 passages.append(Passage(service.id, lang, f"{org_name}: {body}".strip()))
     return passages

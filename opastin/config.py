@@ -43,7 +43,12 @@ class Settings(BaseModel):
     tracker_db: Path | None = Field(
         None, description="SQLite tracker store; empty = var/tracker.db"
     )
-    rasa_api_token: str = Field("", description="token for Rasa's HTTP API; empty = API off")
+    rasa_api_token: str = Field(
+        "", description="token for Rasa's HTTP API (--enable-api); empty = the API is off"
+    )
+    cors_origins: str = Field(
+        "", description="origins allowed to call Rasa from a browser, space separated"
+    )
 
     @property
     def index_dir(self) -> Path:

@@ -128,6 +128,17 @@ def _env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, s
     return env
 
 
+def rasa_access_args(settings: Settings) -> list[str]:
+    """Rasa's HTTP API only with a token; CORS only for configured origins."""
+    args = []
+    if settings.rasa_api_token:
+        args += ["--enable-api", "--auth-token", settings.rasa_api_token]
+    origins = settings.cors_origins.split()
+    if origins:
+        args += ["--cors", *origins]
+    return args
+
+
 @dataclass
 class Process:
     name: str
@@ -246,6 +257,7 @@ class Stack:
             self.settings.host,
             "--port",
             str(self.settings.rasa_port),
+            *rasa_access_args(self.settings),
             *extra_args,
         ]
         process = self._spawn("rasa", command, BOT_DIR, env)

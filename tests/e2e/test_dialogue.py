@@ -32,7 +32,7 @@ def test_answer_in_the_users_language(stack, question, language, organisation, w
 
 
 def test_greeting_follows_the_page_language(stack):
-    replies = ask(stack, "page-sv", "hej", language="sv")
+    replies = ask(stack, "page-sv", "hi", language="sv")
     assert "Jag är Opastin" in text_of(replies)
 
 

@@ -120,19 +120,19 @@ def test_second_miss_offers_human_help_at_ihh():
 
 
 def test_asks_status_only_when_it_changes_the_answer():
-    [message], events = run("I want to move to Helsinki")
+    [message], events = run("register my stay")
     assert message["custom"]["type"] == "clarification"
     assert message["custom"]["slot"] == "residence_status"
     payloads = [b["payload"] for b in message["buttons"]]
     assert payloads[0] == '/inform{"residence_status": "eu_eea"}'
-    assert slots(events)["pending_question"] == "I want to move to Helsinki"
+    assert slots(events)["pending_question"] == "register my stay"
     # A question whose answer does not depend on status is answered at once.
     [direct], _ = run("How do I get a tax card?")
     assert direct["custom"]["type"] == "service_answer"
 
 
 def test_clarification_answer_resumes_the_pending_question():
-    pending = "I want to move to Helsinki"
+    pending = "register my stay"
     [nordic], events = run(
         "/inform", intent="inform", pending_question=pending, residence_status="nordic"
     )

@@ -1,0 +1,102 @@
+"""The REST channel with input validation: a broken request gets a 4xx with a reason.
+
+Rasa 3.6's RestInput reads `request.json` without checks: a body that is not JSON, a missing
+sender or a non-object body ends in a 500 with a traceback in the log, and any size of message
+goes to the NLU. This subclass keeps the same URL (/webhooks/rest/webhook) and replies, and
+refuses bad requests before they reach the bot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_MESSAGE_CHARS = 2000
+MAX_SENDER_CHARS = 128
+
+
+class RequestError(ValueError):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """Validate a REST request body; raise RequestError with the HTTP status and a reason."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise RequestError(413, f"request body over {MAX_BODY_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError(400, "request body is not UTF-8 text") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RequestError(400, f"request body is not valid JSON: {error.msg}") from None
+    if not isinstance(body, dict):
+        raise RequestError(400, 'expected a JSON object {"sender": ..., "message": ...}')
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not sender.strip():
+        raise RequestError(400, '"sender" is required: a non-empty string')
+    if len(sender) > MAX_SENDER_CHARS:
+        raise RequestError(400, f'"sender" is longer than {MAX_SENDER_CHARS} characters')
+    if not isinstance(message, str) or not message.strip():
+        raise RequestError(400, '"message" is required: a non-empty string')
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise RequestError(413, f'"message" is longer than {MAX_MESSAGE_CHARS} characters')
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise RequestError(400, '"metadata" must be a JSON object')
+    return {"sender": sender, "message": message, "metadata": metadata or {}}
+
+
+class ValidatedRestInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        webhook = Blueprint("validated_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = parse_body(request.body or b"")
+            except RequestError as error:
+                return response.json({"error": error.reason}, status=error.status)
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        body["message"],
+                        collector,
+                        body["sender"],
+                        input_channel=self.name(),
+                        metadata=body["metadata"],
+                    )
+                )
+            except Exception:
+                logger.exception("rest: processing a message failed")
+                return response.json(
+                    {"error": "the assistant could not process the message; please retry"},
+                    status=500,
+                )
+            return response.json(collector.messages)
+
+        return webhook
