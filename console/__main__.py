@@ -16,11 +16,8 @@ import asyncio
 import contextlib
 import getpass
 import secrets
-import signal
 import sys
 from pathlib import Path
-
-from aiohttp import web
 
 from console.auth import MIN_PASSWORD, add_account, hash_password
 from console.conversations import ConversationIndex, Filters, build_turns, select
@@ -31,6 +28,7 @@ from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.store import TrackerStore
 from opastin.config import Settings
+from opastin.serving import serve_until_signal
 
 
 def _read_password(confirm: bool) -> str:
@@ -42,17 +40,10 @@ def _read_password(confirm: bool) -> str:
     return password
 
 
-async def _serve(app: web.Application, host: str, port: int) -> None:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()  # also starts retention (console.app.retention_task) when set
-    await web.TCPSite(runner, host, port).start()
-    print(f"[console] open http://{host}:{port}/ (Ctrl-C stops)", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+def ready_message(config: ConsoleSettings):
+    return lambda: print(
+        f"[console] open http://{config.host}:{config.port}/ (Ctrl-C stops)", flush=True
+    )
 
 
 def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
@@ -62,7 +53,8 @@ def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
     app = make_app(config, project)
     if not app_has_accounts(config):
         print("[console] warning: no accounts yet; add one: python -m console add-user NAME")
-    asyncio.run(_serve(app, config.host, config.port))
+    # The app's start-up also starts retention (console.app.retention_task) when configured.
+    asyncio.run(serve_until_signal(app, config.host, config.port, ready_message(config)))
     return 0
 
 

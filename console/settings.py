@@ -7,12 +7,11 @@ the SQLite tracker path default to the project's own settings (OPASTIN_*), so on
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from opastin.config import ROOT, Settings
+from opastin.config import ROOT, Settings, load_from_env
 
 ENV_PREFIX = "CONSOLE_"
 
@@ -63,27 +62,7 @@ class ConsoleSettings(BaseModel):
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ConsoleSettings:
         """Read CONSOLE_* variables; stop with a message on an unknown or invalid one."""
-        environ = dict(os.environ if environ is None else environ)
-        values = {
-            name: environ[ENV_PREFIX + name.upper()]
-            for name in cls.model_fields
-            if ENV_PREFIX + name.upper() in environ
-        }
-        unknown = sorted(
-            key
-            for key in environ
-            if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() not in cls.model_fields
-        )
-        if unknown:
-            raise SystemExit(f"error: unknown console setting(s): {', '.join(unknown)}")
-        try:
-            return cls.model_validate(values)
-        except ValidationError as error:
-            lines = [
-                f"  {ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-                for e in error.errors()
-            ]
-            raise SystemExit("error: invalid console settings:\n" + "\n".join(lines)) from None
+        return load_from_env(cls, ENV_PREFIX, environ)
 
     def resolved_rasa_url(self, project: Settings) -> str:
         return (self.rasa_url or f"http://{project.host}:{project.rasa_port}").rstrip("/")

@@ -8,27 +8,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import sys
 import time
 
-from aiohttp import web
-
 from opastin.config import Settings
+from opastin.serving import serve_until_signal
 from opastin.stack import ensure_index, ensure_model, log, running_stack
 from opastin.web import make_app
-
-
-async def serve_page(rasa_url: str, host: str, port: int) -> None:
-    runner = web.AppRunner(make_app(rasa_url), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         log(f"ready after {time.monotonic() - started:.0f} s. Open the chat page: {url}")
         log(f"Rasa REST channel: {stack.rasa_url}/webhooks/rest/webhook — Ctrl-C stops everything")
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_page(stack.rasa_url, settings.host, settings.web_port))
+            asyncio.run(
+                serve_until_signal(make_app(stack.rasa_url), settings.host, settings.web_port)
+            )
         log("stopping...")
     log("stopped")
     return 0

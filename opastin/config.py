@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "OPASTIN_"
+M = TypeVar("M", bound=BaseModel)
 
 
 class Settings(BaseModel):
@@ -64,30 +65,41 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        environ = dict(os.environ if environ is None else environ)
-        values = {
-            name: environ[ENV_PREFIX + name.upper()]
-            for name in cls.model_fields
-            if ENV_PREFIX + name.upper() in environ
-        }
-        unknown = sorted(
-            key
-            for key in environ
-            if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() not in cls.model_fields
-        )
-        if unknown:
-            raise SystemExit(f"error: unknown setting(s): {', '.join(unknown)}")
-        for optional in ("answer_threshold", "tracker_db"):
-            if values.get(optional) == "":
-                values[optional] = None
-        try:
-            return cls.model_validate(values)
-        except ValidationError as error:
-            lines = [
-                f"  {ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-                for e in error.errors()
-            ]
-            raise SystemExit("error: invalid settings:\n" + "\n".join(lines)) from None
+        return load_from_env(cls, ENV_PREFIX, environ, optional=("answer_threshold", "tracker_db"))
+
+
+def load_from_env(
+    model: type[M],
+    prefix: str,
+    environ: dict[str, str] | None = None,
+    optional: tuple[str, ...] = (),
+) -> M:
+    """Validate `model` from PREFIX_* variables; stop with a message on unknown or bad ones.
+
+    An empty value of an `optional` field means None (the field's computed default).
+    """
+    environ = dict(os.environ if environ is None else environ)
+    fields = model.model_fields
+    values: dict[str, object] = {
+        name: environ[prefix + name.upper()] for name in fields if prefix + name.upper() in environ
+    }
+    unknown = sorted(
+        key
+        for key in environ
+        if key.startswith(prefix) and key[len(prefix) :].lower() not in fields
+    )
+    if unknown:
+        raise SystemExit(f"error: unknown setting(s): {', '.join(unknown)}")
+    for name in optional:
+        if values.get(name) == "":
+            values[name] = None
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        lines = [
+            f"  {prefix}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        ]
+        raise SystemExit("error: invalid settings:\n" + "\n".join(lines)) from None
 
 
 @lru_cache(maxsize=1)
