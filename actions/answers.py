@@ -73,9 +73,10 @@ def answer(result: SearchResult, language: str) -> Reply:
     responsible = result.responsible
     first = responsible[0]
     service = first.services[0].service
+    redirect = first.organisation.kind == "redirect"
     lines = [
         phrase(
-            "responsible",
+            "redirect" if redirect else "responsible",
             language,
             organisation=organisation_name(first.organisation, language),
             service=in_language(service.title, language),
@@ -98,6 +99,7 @@ def answer(result: SearchResult, language: str) -> Reply:
         "services": services_payload(result, language),
         "confidence": round(result.confidence, 4),
         "language": language,
+        "redirect": redirect,  # true: an authority outside the newcomer services (police...)
     }
     return Reply("\n".join(lines), custom)
 

@@ -59,3 +59,18 @@ def test_two_stage_fallback(stack):
     assert any(r.get("buttons") for r in first), "suggestions come as buttons"
     second = payload(ask(stack, "fallback", "zzkv wubble frap"))
     assert second["type"] == "no_answer" and second["handoff"]["id"] == "ihh"
+
+
+@pytest.mark.parametrize(
+    ("question", "authority"),
+    [
+        ("How do I exchange my foreign driving licence for a Finnish one?", "traficom"),
+        ("Where do I apply for a Finnish identity card?", "police"),
+    ],
+)
+def test_authorities_outside_the_ecosystem_are_redirected_as_such(stack, question, authority):
+    replies = ask(stack, f"redirect-{authority}", question)
+    answer = payload(replies)
+    assert answer["redirect"] is True
+    assert answer["organisations"][0]["id"] == authority
+    assert "outside the newcomer services" in text_of(replies)

@@ -26,6 +26,7 @@ def test_question_names_the_responsible_organisation(stack, question, organisati
     assert answer["services"][0]["organisation"] == organisation
     assert 0 < answer["confidence"] <= 1
     assert answer["language"] == "en"
+    assert answer["redirect"] is False
     text = "\n".join(r["text"] for r in replies if "text" in r)
     first = answer["organisations"][0]["name"]
     assert first in text, "the text names the same organisation as the payload"
