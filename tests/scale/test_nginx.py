@@ -9,6 +9,7 @@ are replaced; everything else is the file docker-compose.yml mounts.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import time
 import urllib.request
@@ -40,8 +41,11 @@ def local_config(topology: LocalTopology, port: int, prefix: str) -> str:
         f"{kind}_temp_path {prefix}/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    # Under root, workers would run as `nobody`, who may not read a checkout in a private home.
+    user = "user root;\n" if os.geteuid() == 0 else ""
     return (
-        f"worker_processes 1; daemon off; pid {prefix}/nginx.pid; error_log {prefix}/error.log;\n"
+        f"{user}worker_processes 1; daemon off; pid {prefix}/nginx.pid;\n"
+        f"error_log {prefix}/error.log;\n"
         f"events {{}}\nhttp {{\naccess_log {prefix}/access.log; {temp}\n{site}\n}}\n"
     )
 
