@@ -75,7 +75,7 @@ def make_faiss_index(vectors: np.ndarray, kind: str) -> faiss.Index:
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
+        index.hnsw.efSearch = 128
     else:
         raise ValueError(f"unknown index kind {kind!r}; use flat or hnsw")
     index.add(vectors)

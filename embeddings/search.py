@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from embeddings.encoders import Encoder, load_encoder
@@ -111,6 +112,9 @@ class SearchEngine:
             DEFAULT_THRESHOLDS.get(encoder.backend, 0.5) if threshold is None else threshold
         )
         self._lock = threading.Lock()
+        # One query at a time: OpenMP threads only add overhead (measured 16 ms vs 0.3 ms for
+        # a 10k flat search on 2 cores), and the process serves several requests at once.
+        faiss.omp_set_num_threads(1)
         self._state = self._load()
 
     @classmethod
@@ -152,8 +156,12 @@ class SearchEngine:
         return False
 
     @property
+    def loaded(self) -> LoadedIndex:
+        return self._state[1]
+
+    @property
     def manifest(self):
-        return self._state[1].manifest
+        return self.loaded.manifest
 
     @property
     def corpus(self) -> Corpus:
