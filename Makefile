@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: help setup web run console test lint format index prepare validate eval bench lock clean loadtest
+.PHONY: help setup web run console test lint format index prepare validate eval bench lock clean loadtest nlu-eval
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ prepare: setup  ## build the index and train the Rasa model if needed
 
 eval: setup  ## retrieval evaluation table over tests/data/dev_questions.yaml
 	@$(ACTIONS_PY) -m embeddings.evaluate
+
+nlu-eval: setup  ## NLU pipelines: cross-validation per language, then ready time and turn latency
+	@$(ACTIONS_PY) -m opastin.nlu_eval
 
 bench: setup  ## latency, build time and memory benchmarks for this machine
 	@$(ACTIONS_PY) -m embeddings.benchmark
