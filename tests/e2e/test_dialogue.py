@@ -54,11 +54,17 @@ def test_clarification_then_answer(stack):
 
 
 def test_two_stage_fallback(stack):
-    first = ask(stack, "fallback", "qwzx plorf blarg")
+    unclear = "the form thing for my situation"  # reaches the search, matches nothing well
+    first = ask(stack, "fallback", unclear)
     assert payload(first)["reason"] == "low_confidence"
     assert any(r.get("buttons") for r in first), "suggestions come as buttons"
-    second = payload(ask(stack, "fallback", "zzkv wubble frap"))
+    second = payload(ask(stack, "fallback", unclear))
     assert second["type"] == "no_answer" and second["handoff"]["id"] == "ihh"
+
+
+def test_gibberish_gets_a_polite_reply_naming_nobody(stack):
+    answer = payload(ask(stack, "gibberish", "qwzx plorf blarg"))
+    assert answer["type"] == "no_answer" and not answer.get("organisations")
 
 
 @pytest.mark.parametrize(
