@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 
 from opastin.config import Settings
-from opastin.stack import Stack, ensure_index, ensure_model, free_port
+from opastin.stack import Stack, ensure_index, ensure_model, throwaway_stack
 
 QUESTIONS = [
     "How do I get a tax card?",
@@ -34,6 +34,29 @@ QUESTIONS = [
     "I want to start a company in Helsinki",
     "tell me a joke",
 ]
+
+
+def rest_latencies(stack: Stack, turns: int, sender_prefix: str) -> list[float]:
+    """Seconds per REST turn, sequential; ten turns per conversation."""
+    latencies = []
+    for turn in range(turns):
+        body = {"sender": f"{sender_prefix}-{turn // 10}", "message": QUESTIONS[turn % 10]}
+        request = urllib.request.Request(
+            f"{stack.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        started = time.perf_counter()
+        urllib.request.urlopen(request, timeout=60).read()
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def percentile_ms(samples: list[float], percent: int) -> float:
+    ordered = sorted(samples)
+    if percent == 50:
+        return statistics.median(ordered) * 1000
+    return ordered[min(len(ordered) - 1, round(percent / 100 * (len(ordered) - 1)))] * 1000
 
 
 def rss_mb(pid: int) -> float:
@@ -52,50 +75,23 @@ def main(argv: list[str] | None = None) -> int:
     base.var_dir.mkdir(parents=True, exist_ok=True)
     ensure_index(base)
     model = ensure_model(base)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = base.model_copy(
-            update={
-                "rasa_port": free_port(),
-                "actions_port": free_port(),
-                "tracker_db": Path(tmp) / "tracker.db",
-            }
+    with tempfile.TemporaryDirectory() as tmp, throwaway_stack(base, model, Path(tmp)) as stack:
+        latencies = rest_latencies(stack, args.turns, "bench")
+        p50, p95 = percentile_ms(latencies, 50), percentile_ms(latencies, 95)
+        pids = {p.name: p.popen.pid for p in stack.processes}
+        print(f"model: {model.name}")
+        print(
+            f"action server ready: {stack.ready_seconds['actions']:.1f} s, "
+            f"RSS {rss_mb(pids['actions']):.0f} MB"
         )
-        stack = Stack(settings, model, Path(tmp) / "logs")
-        try:
-            stack.start_actions()
-            stack.start_rasa()
-            latencies = []
-            for turn in range(args.turns):
-                message = QUESTIONS[turn % len(QUESTIONS)]
-                body = {"sender": f"bench-{turn // 10}", "message": message}
-                request = urllib.request.Request(
-                    f"{stack.rasa_url}/webhooks/rest/webhook",
-                    data=json.dumps(body).encode(),
-                    headers={"Content-Type": "application/json"},
-                )
-                started = time.perf_counter()
-                urllib.request.urlopen(request, timeout=60).read()
-                latencies.append(time.perf_counter() - started)
-            ordered = sorted(latencies)
-            p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-            pids = {p.name: p.popen.pid for p in stack.processes}
-            rasa, actions = pids["rasa"], pids["actions"]
-            print(f"model: {model.name}")
-            print(
-                f"action server ready: {stack.ready_seconds['actions']:.1f} s, "
-                f"RSS {rss_mb(actions):.0f} MB"
-            )
-            print(
-                f"Rasa server ready:   {stack.ready_seconds['rasa']:.1f} s, "
-                f"RSS {rss_mb(rasa):.0f} MB"
-            )
-            print(
-                f"REST turn latency over {len(latencies)} sequential turns: "
-                f"p50 {statistics.median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-                f"max {ordered[-1] * 1000:.0f} ms"
-            )
-        finally:
-            stack.stop()
+        print(
+            f"Rasa server ready:   {stack.ready_seconds['rasa']:.1f} s, "
+            f"RSS {rss_mb(pids['rasa']):.0f} MB"
+        )
+        print(
+            f"REST turn latency over {len(latencies)} sequential turns: "
+            f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+        )
     return 0
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from opastin.config import ROOT, Settings
-from opastin.stack import Stack, ensure_index, ensure_model, free_port
+from opastin.stack import ensure_index, ensure_model, throwaway_stack
 
 SETS = {
     "dev": ROOT / "tests" / "data" / "dev_questions.yaml",
@@ -146,29 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     model = ensure_model(base)
     out = args.out or base.var_dir / "dialogue_eval.json"
     results: dict[str, list[dict[str, Any]]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = base.model_copy(
-            update={
-                "rasa_port": free_port(),
-                "actions_port": free_port(),
-                "tracker_db": Path(tmp) / "tracker.db",
-            }
-        )
-        stack = Stack(settings, model, Path(tmp) / "logs")
-        try:
-            stack.start_actions()
-            stack.start_rasa()
-            started = time.perf_counter()
-            for name in args.sets:
-                questions = yaml.safe_load(SETS[name].read_text(encoding="utf-8"))
-                results[name] = []
-                for number, question in enumerate(questions):
-                    messages = ask(stack.rasa_url, f"eval-{name}-{number}", question["q"])
-                    row = judge(question, payload_of(messages))
-                    results[name].append({**row, "reply": messages})
-            seconds = time.perf_counter() - started
-        finally:
-            stack.stop()
+    with tempfile.TemporaryDirectory() as tmp, throwaway_stack(base, model, Path(tmp)) as stack:
+        started = time.perf_counter()
+        for name in args.sets:
+            questions = yaml.safe_load(SETS[name].read_text(encoding="utf-8"))
+            results[name] = []
+            for number, question in enumerate(questions):
+                messages = ask(stack.rasa_url, f"eval-{name}-{number}", question["q"])
+                row = judge(question, payload_of(messages))
+                results[name].append({**row, "reply": messages})
+        seconds = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1))
     print(f"model: {model.name}; {sum(map(len, results.values()))} questions in {seconds:.0f} s")

@@ -342,11 +342,10 @@ def full_config(pipeline_config: Path, target: Path) -> Path:
 
 def bench_pipeline(pipeline_config: Path, turns: int = 100) -> dict[str, float]:
     """Train a full model with this pipeline, start both servers, time ready and REST turns."""
-    import urllib.request
 
-    from opastin.benchmark import QUESTIONS
+    from opastin.benchmark import percentile_ms, rest_latencies
     from opastin.config import Settings
-    from opastin.stack import QUIET_ENV, RASA_BIN, Stack, ensure_index, free_port
+    from opastin.stack import QUIET_ENV, RASA_BIN, ensure_index, throwaway_stack
 
     base = Settings.from_env()
     base.var_dir.mkdir(parents=True, exist_ok=True)
@@ -364,36 +363,13 @@ def bench_pipeline(pipeline_config: Path, turns: int = 100) -> dict[str, float]:
         model = Path(tmp) / "bench.tar.gz"
         if trained.returncode != 0 or not model.exists():
             raise RuntimeError(f"rasa train failed:\n{trained.stdout[-3000:]}{trained.stderr}")
-        settings = base.model_copy(
-            update={
-                "rasa_port": free_port(),
-                "actions_port": free_port(),
-                "tracker_db": Path(tmp) / "tracker.db",
-            }
-        )
-        stack = Stack(settings, model, Path(tmp) / "logs")
-        try:
-            stack.start_actions()
-            stack.start_rasa()
-            latencies = []
-            for turn in range(turns):
-                body = {"sender": f"nlu-bench-{turn // 10}", "message": QUESTIONS[turn % 10]}
-                request = urllib.request.Request(
-                    f"{stack.rasa_url}/webhooks/rest/webhook",
-                    data=json.dumps(body).encode(),
-                    headers={"Content-Type": "application/json"},
-                )
-                begin = time.perf_counter()
-                urllib.request.urlopen(request, timeout=60).read()
-                latencies.append(time.perf_counter() - begin)
-        finally:
-            stack.stop()
-    ordered = sorted(latencies)
+        with throwaway_stack(base, model, Path(tmp)) as stack:
+            latencies = rest_latencies(stack, turns, "nlu-bench")
     return {
         "train_seconds": train_seconds,
         "ready_seconds": stack.ready_seconds["rasa"],
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p95_ms": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000,
+        "p50_ms": percentile_ms(latencies, 50),
+        "p95_ms": percentile_ms(latencies, 95),
     }
 
 

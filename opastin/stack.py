@@ -287,5 +287,27 @@ def running_stack(settings: Settings, log_dir: Path | None = None) -> Iterator[S
         stack.stop()
 
 
+@contextlib.contextmanager
+def throwaway_stack(base: Settings, model: Path, workdir: Path) -> Iterator[Stack]:
+    """Both servers on free ports with a tracker store in `workdir`, for measurements.
+
+    The servers are always stopped, also when the caller fails.
+    """
+    settings = base.model_copy(
+        update={
+            "rasa_port": free_port(),
+            "actions_port": free_port(),
+            "tracker_db": workdir / "tracker.db",
+        }
+    )
+    stack = Stack(settings, model, workdir / "logs")
+    try:
+        stack.start_actions()
+        stack.start_rasa()
+        yield stack
+    finally:
+        stack.stop()
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit("use: python -m opastin run")
