@@ -87,3 +87,12 @@ def test_hybrid_search_keeps_dense_confidence(mini_index, encoder):
     a, b = dense.search("verokortti"), hybrid.search("verokortti")
     assert b.services[0].service.id == "vero.tax_card"
     assert b.confidence == pytest.approx(a.confidence)  # the bonus reorders, never inflates
+
+
+def test_approximate_hnsw_index_is_selectable(tmp_path, encoder):
+    index = tmp_path / "hnsw"
+    manifest = build_index(MINI_CORPUS, index, encoder, kind="hnsw")
+    assert manifest.kind == "hnsw"
+    engine = SearchEngine(index, MINI_CORPUS, encoder, threshold=0.83)
+    assert type(engine.loaded.index).__name__ == "IndexHNSWFlat"
+    assert engine.search("How do I get a tax card?").responsible[0].organisation.id == "vero"
