@@ -59,6 +59,15 @@ def filters_from(tracker: Tracker, intent: str) -> Filters:
     )
 
 
+def answered(question: str) -> list[dict[str, Any]]:
+    """Slots after a full answer: nothing pending, no misses, the question kept for corrections."""
+    return [
+        SlotSet("pending_question", None),
+        SlotSet("misses", 0.0),
+        SlotSet("last_question", question),
+    ]
+
+
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons, json_message=reply.custom)
 
@@ -72,7 +81,11 @@ class ActionAnswerQuestion(Action):
     ) -> list[dict[str, Any]]:
         language = conversation_language(tracker)
         intent = latest_intent(tracker)
-        pending = tracker.get_slot("pending_question")
+        # An `inform` answers the pending clarifying question, or corrects a detail of the
+        # question answered last ("sorry, I'm actually a Nordic citizen"): answer it again.
+        pending = tracker.get_slot("pending_question") or (
+            tracker.get_slot("last_question") if intent == "inform" else None
+        )
         answering_clarification = intent == "inform" and bool(pending)
         question = (
             pending if answering_clarification else (tracker.latest_message or {}).get("text") or ""
@@ -88,7 +101,7 @@ class ActionAnswerQuestion(Action):
                 return [*events, SlotSet("pending_question", CHECKLIST)]
             purpose = tracker.get_slot("purpose")
             send(dispatcher, checklist(engine.corpus, status, purpose, language))
-            return [*events, SlotSet("pending_question", None), SlotSet("misses", 0.0)]
+            return [*events, *answered(CHECKLIST)]
 
         filters = filters_from(tracker, intent)
         result = engine.search(question, filters, k=settings().top_k)
@@ -104,7 +117,7 @@ class ActionAnswerQuestion(Action):
                 send(dispatcher, ask_detail(detail, result, language))
                 return [*events, SlotSet("pending_question", question)]
             send(dispatcher, answer(result, language))
-            return [*events, SlotSet("pending_question", None), SlotSet("misses", 0.0)]
+            return [*events, *answered(question)]
 
         misses = int(tracker.get_slot("misses") or 0) + 1
         if misses >= MISSES_BEFORE_HANDOFF:

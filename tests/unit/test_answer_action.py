@@ -21,6 +21,7 @@ def tracker(text: str, intent: str = "nlu_fallback", **slots: Any) -> Tracker:
         "purpose",
         "pending_question",
         "misses",
+        "last_question",
     )
     return Tracker(
         sender_id="test-user",
@@ -70,7 +71,12 @@ def test_answer_names_organisation_and_sends_payload():
     assert message["text"].startswith("Finnish Tax Administration handles this: Tax card.")
     assert "International House Helsinki" in message["text"]  # vero.tax_card is served at IHH
     assert "Official page: https://www.vero.fi/" in message["text"]
-    assert slots(events) == {"language": "en", "pending_question": None, "misses": 0.0}
+    assert slots(events) == {
+        "language": "en",
+        "pending_question": None,
+        "misses": 0.0,
+        "last_question": "How do I get a tax card?",
+    }
 
 
 def test_answer_in_the_users_language():
@@ -173,3 +179,29 @@ def test_checklist_asks_status_then_lists_steps_in_order(monkeypatch):
     assert lines[1].startswith("1. Registration of an EU citizen's right of residence")
     assert lines[2].startswith("2. Personal identity code") and lines[3].startswith("3. Tax card")
     assert [o["id"] for o in steps["custom"]["organisations"]] == ["migri", "dvv", "vero"]
+
+
+def test_correcting_a_detail_answers_the_last_question_again(monkeypatch):
+    from actions import checklist
+
+    monkeypatch.setattr(
+        checklist,
+        "checklists",
+        lambda: {"eu_eea": ["migri.eu_registration"], "nordic": ["dvv.nordic_registration"]},
+    )
+    [eu], events = run(
+        "/inform",
+        intent="inform",
+        pending_question=answer_question.CHECKLIST,
+        residence_status="eu_eea",
+    )
+    assert eu["custom"]["organisations"][0]["id"] == "migri"
+    last = slots(events)["last_question"]
+    [nordic], _ = run(
+        "sorry, I'm a Nordic citizen",
+        intent="inform",
+        last_question=last,
+        residence_status="nordic",
+    )
+    assert nordic["custom"]["type"] == "checklist"
+    assert nordic["custom"]["organisations"][0]["id"] == "dvv"
