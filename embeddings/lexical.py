@@ -19,11 +19,24 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 PREFIX = 5
 K1 = 1.5
 B = 0.75
+# Question words and other function words. The passages hold typical questions ("how do I
+# get a tax card?"), which makes these words rare there, so BM25 would reward any passage
+# phrased as a question: "How do I get a Finnish ID card?" ranked the tax card first.
+_STOPWORDS_EN_FI_SV_ES_RU = """
+    a am an and are as at be can could do does for from get have how i if in is it me my need
+    of on or our should the to we what when where which who why will with you your
+    ja jos kuinka miten mistä missä mitä minä minun mun olen on saan voin voinko
+    att den det en ett får för hur i jag kan min mitt och på som var vad är
+    como cómo de dónde el en es la los mi para por qué un una y
+    где и как мне на что я в"""
+STOPWORDS = frozenset(_STOPWORDS_EN_FI_SV_ES_RU.split())
 
 
 def tokens(text: str) -> list[str]:
     out: list[str] = []
     for word in WORD.findall(text.lower()):
+        if word in STOPWORDS:
+            continue
         if CJK.search(word):
             out.extend(CJK.findall(word))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,26 @@ HINT_BONUS = 0.01
 # A second organisation is named too when it scores this close to the first.
 SECOND_ORGANISATION_MARGIN = 0.015
 STATUSES = {"eu_eea", "nordic", "non_eu"}
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def alias_key(text: str) -> str:
+    """A question or query reduced to its words, for exact alias look-up ("Hetu?" -> "hetu")."""
+    return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
+
+
+def alias_table(corpus: Corpus) -> dict[str, frozenset[str]]:
+    """Every typical question of the corpus -> the services that list it.
+
+    Why: one-word queries and abbreviations ("hetu", "passi") embed poorly, and their dense
+    score can fall under the threshold although the corpus names them word for word.
+    """
+    table: dict[str, set[str]] = {}
+    for service in corpus.services.values():
+        for questions in service.questions.values():
+            for question in questions:
+                table.setdefault(alias_key(question), set()).add(service.id)
+    return {key: frozenset(ids) for key, ids in table.items() if key}
 
 
 @dataclass(frozen=True)
@@ -134,7 +155,9 @@ class SearchEngine:
         except FileNotFoundError:
             return 0.0
 
-    def _load(self) -> tuple[float, LoadedIndex, Corpus, LexicalRanker | None]:
+    def _load(
+        self,
+    ) -> tuple[float, LoadedIndex, Corpus, LexicalRanker | None, dict[str, frozenset[str]]]:
         mtime = self._manifest_mtime()
         loaded = load_index(self.index_dir, self.encoder.backend, self.encoder.model)
         corpus = load_corpus(self.corpus_dir)
@@ -143,7 +166,7 @@ class SearchEngine:
         lexical = None
         if self.lexical_weight > 0:
             lexical = LexicalRanker([p.text for p in loaded.passages])
-        return mtime, loaded, corpus, lexical
+        return mtime, loaded, corpus, lexical, alias_table(corpus)
 
     def reload_if_changed(self) -> bool:
         if self._manifest_mtime() == self._state[0]:
@@ -170,7 +193,7 @@ class SearchEngine:
     def search(self, query: str, filters: Filters | None = None, k: int = 5) -> SearchResult:
         self.reload_if_changed()
         filters = filters or Filters()
-        _, loaded, corpus, lexical = self._state
+        _, loaded, corpus, lexical, aliases = self._state
         vector = self.encoder.encode_queries([query])
         n = min(loaded.index.ntotal, max(k * 10, 40))
         scores, ids = loaded.index.search(np.ascontiguousarray(vector, dtype=np.float32), n)
@@ -187,6 +210,15 @@ class SearchEngine:
                     candidates.append((dense, int(i)))
             rank_bonus = {i: self.lexical_weight * float(lexical_scores[i]) for _, i in candidates}
         services = corpus.services
+        # A query that is word for word a typical question of one organisation's services is
+        # answered by them, however weak its embedding: ranked first and at least at the threshold.
+        exact = aliases.get(alias_key(query), frozenset())
+        if len({corpus.organisation_of(i).id for i in exact}) != 1:
+            exact = frozenset()
+        for service_id in exact:
+            i = next(j for j, p in enumerate(loaded.passages) if p.service_id == service_id)
+            if i not in {c for _, c in candidates}:
+                candidates.append((float(loaded.index.reconstruct(i) @ vector[0]), i))
         best: dict[str, tuple[float, ServiceHit]] = {}
         for score, i in candidates:
             passage = loaded.passages[i]
@@ -195,6 +227,9 @@ class SearchEngine:
                 continue
             value = adjusted(score, service, filters)
             rank = value + rank_bonus.get(i, 0.0)
+            if service.id in exact:
+                value = max(value, self.threshold)
+                rank += 1.0
             if passage.service_id not in best or rank > best[passage.service_id][0]:
                 org = corpus.organisation_of(service.id)
                 best[service.id] = (rank, ServiceHit(service, org, value, passage.language))

@@ -96,3 +96,28 @@ def test_approximate_hnsw_index_is_selectable(tmp_path, encoder):
     engine = SearchEngine(index, MINI_CORPUS, encoder, threshold=0.83)
     assert type(engine.loaded.index).__name__ == "IndexHNSWFlat"
     assert engine.search("How do I get a tax card?").responsible[0].organisation.id == "vero"
+
+
+def test_lexical_ranker_ignores_question_words():
+    from embeddings.lexical import LexicalRanker, tokens
+
+    assert tokens("How do I get a tax card?") == ["tax", "card"]
+    ranker = LexicalRanker(["Tax card. How do I get a tax card?", "ID card. Finnish ID card"])
+    # With question words counted, the passage phrased as a question won on "how do I get".
+    assert ranker.scores("How do I get a Finnish ID card?").argmax() == 1
+
+
+def test_exact_alias_is_answered_even_when_its_embedding_is_weak(mini_index, encoder):
+    from embeddings.search import alias_key
+
+    strict = SearchEngine(mini_index, MINI_CORPUS, encoder, threshold=0.99)
+    assert alias_key("  Hetu?! ") == "hetu"
+    for query in ("hetu", "Hetu?", "HENKILÖTUNNUS"):
+        result = strict.search(query)
+        assert result.answered, query
+        assert result.responsible[0].organisation.id == "dvv"
+        assert result.confidence >= strict.threshold
+    # Only word for word: anything more goes through the threshold as usual.
+    assert not strict.search("hetu please").answered
+    # An alias that two organisations list decides nothing.
+    assert not strict.search("I want to move to Helsinki").answered
