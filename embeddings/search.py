@@ -14,6 +14,7 @@ import numpy as np
 from embeddings.encoders import Encoder, load_encoder
 from embeddings.index import MANIFEST, LoadedIndex, load_index
 from embeddings.lexical import LexicalRanker
+from embeddings.spelling import SpellingRepair
 from knowledge.loader import corpus_hash, load_corpus
 from knowledge.schema import Corpus, Organisation, Service
 
@@ -83,6 +84,7 @@ class SearchResult:
     organisations: list[OrganisationHit]
     confidence: float
     threshold: float
+    searched: str = ""  # the query as searched, after typo repair
 
     @property
     def answered(self) -> bool:
@@ -114,6 +116,16 @@ def adjusted(score: float, service: Service, filters: Filters) -> float:
     return score
 
 
+_State = tuple[
+    float,
+    LoadedIndex,
+    Corpus,
+    LexicalRanker | None,
+    dict[str, frozenset[str]],
+    SpellingRepair | None,
+]
+
+
 class SearchEngine:
     """Loads the index once; picks up a rebuilt index (new manifest) without a restart."""
 
@@ -124,9 +136,11 @@ class SearchEngine:
         encoder: Encoder,
         threshold: float | None = None,
         lexical_weight: float = 0.0,
+        repair_typos: bool = True,
     ) -> None:
         self.index_dir = index_dir
         self.lexical_weight = lexical_weight
+        self.repair_typos = repair_typos
         self.corpus_dir = corpus_dir
         self.encoder = encoder
         self.threshold = (
@@ -155,9 +169,7 @@ class SearchEngine:
         except FileNotFoundError:
             return 0.0
 
-    def _load(
-        self,
-    ) -> tuple[float, LoadedIndex, Corpus, LexicalRanker | None, dict[str, frozenset[str]]]:
+    def _load(self) -> _State:
         mtime = self._manifest_mtime()
         loaded = load_index(self.index_dir, self.encoder.backend, self.encoder.model)
         corpus = load_corpus(self.corpus_dir)
@@ -166,7 +178,8 @@ class SearchEngine:
         lexical = None
         if self.lexical_weight > 0:
             lexical = LexicalRanker([p.text for p in loaded.passages])
-        return mtime, loaded, corpus, lexical, alias_table(corpus)
+        spelling = SpellingRepair(p.text for p in loaded.passages) if self.repair_typos else None
+        return mtime, loaded, corpus, lexical, alias_table(corpus), spelling
 
     def reload_if_changed(self) -> bool:
         if self._manifest_mtime() == self._state[0]:
@@ -191,17 +204,36 @@ class SearchEngine:
         return self._state[2]
 
     def search(self, query: str, filters: Filters | None = None, k: int = 5) -> SearchResult:
+        """Search the query; if nothing passes the threshold, search it again with typos repaired.
+
+        The repair runs only as a second chance: on an answerable query it did more harm than
+        good (Ukrainian and Estonian inflections "repaired" into other words of the corpus).
+        """
         self.reload_if_changed()
-        filters = filters or Filters()
-        _, loaded, corpus, lexical, aliases = self._state
-        vector = self.encoder.encode_queries([query])
+        state = self._state
+        result = self._search(state, query, query, filters or Filters(), k)
+        spelling = state[5]
+        if result.answered or spelling is None:
+            return result
+        repaired = spelling.repair(query)
+        if repaired == query:
+            return result
+        second = self._search(state, query, repaired, filters or Filters(), k)
+        return second if second.answered else result
+
+    def _search(
+        self, state: _State, query: str, text: str, filters: Filters, k: int
+    ) -> SearchResult:
+        _, loaded, corpus, lexical, aliases, _ = state
+        exact = aliases.get(alias_key(text), frozenset())
+        vector = self.encoder.encode_queries([text])
         n = min(loaded.index.ntotal, max(k * 10, 40))
         scores, ids = loaded.index.search(np.ascontiguousarray(vector, dtype=np.float32), n)
         candidates = [(float(s), int(i)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
         rank_bonus: dict[int, float] = {}
         if lexical is not None:
             # Hybrid: the lexical score reorders candidates; confidence stays the dense score.
-            lexical_scores = lexical.scores(query)
+            lexical_scores = lexical.scores(text)
             extra = np.argsort(-lexical_scores)[:n]
             vectors = {i for _, i in candidates}
             for i in extra:
@@ -212,7 +244,6 @@ class SearchEngine:
         services = corpus.services
         # A query that is word for word a typical question of one organisation's services is
         # answered by them, however weak its embedding: ranked first and at least at the threshold.
-        exact = aliases.get(alias_key(query), frozenset())
         if len({corpus.organisation_of(i).id for i in exact}) != 1:
             exact = frozenset()
         for service_id in exact:
@@ -242,4 +273,6 @@ class SearchEngine:
             )
             org.services.append(hit)
         confidence = max((hit.score for hit in ranked), default=0.0)
-        return SearchResult(query, ranked, list(organisations.values()), confidence, self.threshold)
+        return SearchResult(
+            query, ranked, list(organisations.values()), confidence, self.threshold, text
+        )
