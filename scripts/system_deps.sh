@@ -4,6 +4,8 @@
 #   postgresql      the SQL tracker store of the multi-instance topology (tests/scale)
 #   redis-server    the lock store of the multi-instance topology (tests/scale)
 #   nginx           deploy/nginx.conf in front of the local topology (tests/scale)
+#   strace, iproute2  the offline test: servers in a loopback-only network namespace, every
+#                   connect() traced (tests/e2e/test_offline.py)
 # Needs root; otherwise says what to install. The services are not started here:
 # scripts/local_services.sh starts private instances on loopback when a test needs them.
 set -euo pipefail
@@ -12,6 +14,8 @@ command -v docker-compose >/dev/null 2>&1 || needed+=(docker-compose)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || needed+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || needed+=(redis-server)
 [ -x /usr/sbin/nginx ] || needed+=(nginx)
+command -v strace >/dev/null 2>&1 || needed+=(strace)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || needed+=(iproute2)
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "error: missing Debian packages: ${needed[*]}; install them with: sudo apt-get install ${needed[*]}" >&2
