@@ -56,6 +56,7 @@ def filters_from(tracker: Tracker, intent: str) -> Filters:
         municipality=municipality if municipality != "other" else None,
         status=tracker.get_slot("residence_status"),
         organisation_hints=tuple(intent_hints().get(intent, ())),
+        purpose=tracker.get_slot("purpose"),
     )
 
 

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("-k", type=int, default=8)
     search.add_argument("--municipality", choices=["helsinki", "espoo", "vantaa"])
     search.add_argument("--status", choices=["eu_eea", "nordic", "non_eu"])
+    search.add_argument("--purpose", choices=["work", "study", "family", "business"])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 
@@ -56,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexError_, CorpusError) as error:
         print(error, file=sys.stderr)
         return 1
-    result = engine.search(args.query, Filters(args.municipality, args.status), k=args.k)
+    result = engine.search(
+        args.query, Filters(args.municipality, args.status, purpose=args.purpose), k=args.k
+    )
     verdict = "answer" if result.answered else "unsure (below threshold)"
     if result.searched != result.query:
         print(f"searched as: {result.searched}  (typos repaired)")

@@ -28,6 +28,17 @@ MUNICIPALITY_MISMATCH = 0.04
 STATUS_MATCH = 0.01
 STATUS_MISMATCH = 0.04
 HINT_BONUS = 0.01
+# A boost only (the purpose of a move is soft, unlike residence status), shared out among the
+# roles a service names: a permit for workers gains more than one for workers and students.
+AUDIENCE_MATCH = 0.02
+ROLES = {"student", "worker", "entrepreneur", "employer", "family", "jobseeker"}
+# The audiences a purpose of the move (the dialogue's `purpose` slot) points to.
+PURPOSE_AUDIENCES = {
+    "work": {"worker", "jobseeker"},
+    "study": {"student"},
+    "family": {"family"},
+    "business": {"entrepreneur", "employer"},
+}
 # A second organisation is named too when it scores this close to the first.
 SECOND_ORGANISATION_MARGIN = 0.015
 STATUSES = {"eu_eea", "nordic", "non_eu"}
@@ -60,6 +71,7 @@ class Filters:
     municipality: str | None = None  # helsinki | espoo | vantaa
     status: str | None = None  # eu_eea | nordic | non_eu
     organisation_hints: tuple[str, ...] = ()  # organisations the NLU intent points to
+    purpose: str | None = None  # work | study | family | business
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,10 @@ def adjusted(score: float, service: Service, filters: Filters) -> float:
             score -= STATUS_MISMATCH
     if service.organisation_id in filters.organisation_hints:
         score += HINT_BONUS
+    roles = ROLES & set(service.audience)
+    matching = PURPOSE_AUDIENCES.get(filters.purpose or "", set()) & roles
+    if matching:
+        score += AUDIENCE_MATCH * len(matching) / len(roles)
     return score
 
 

@@ -61,3 +61,28 @@ def test_conversation_stories_pass(rasa_model: Path, tmp_path: Path):
     )
     assert total > 0, "the stories were actually evaluated"
     assert Settings().models_dir in rasa_model.parents
+
+
+def test_lookup_tables_follow_the_synonyms():
+    """Each lookup table lists exactly the canonical values and synonyms of its entity."""
+    nlu = BOT_DIR / "data" / "nlu"
+
+    def items(block: dict) -> list[str]:
+        return [line[2:].strip() for line in block["examples"].splitlines() if line.strip()]
+
+    lookups = {
+        b["lookup"]: items(b) for b in yaml.safe_load((nlu / "lookups.yml").read_text())["nlu"]
+    }
+    synonyms = {
+        b["synonym"]: items(b) for b in yaml.safe_load((nlu / "synonyms.yml").read_text())["nlu"]
+    }
+    entity_values = {
+        "language": ["en", "fi", "sv", "ru", "uk", "ar", "so", "et", "fa", "zh", "es"],
+        "purpose": ["work", "study", "family", "business"],
+    }
+    assert set(lookups) == set(entity_values)
+    for entity, values in entity_values.items():
+        expected = set()
+        for value in values:
+            expected |= set(synonyms[value]) | ({value} if entity == "purpose" else set())
+        assert set(lookups[entity]) == expected, entity

@@ -52,6 +52,8 @@ def test_filters_adjust_scores(mini_engine: SearchEngine):
     assert adjusted(0.8, service, Filters(status="eu_eea")) < base
     assert adjusted(0.8, service, Filters(organisation_hints=("migri",))) > base
     assert adjusted(0.8, service, Filters(municipality="espoo")) == base  # service is for all
+    assert adjusted(0.8, service, Filters(purpose="work")) > base  # audience: worker
+    assert adjusted(0.8, service, Filters(purpose="study")) == base  # a boost, never a penalty
 
 
 def test_new_index_is_picked_up_without_restart(tmp_path, encoder):
