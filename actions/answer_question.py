@@ -117,7 +117,9 @@ class ActionAnswerQuestion(Action):
             if detail:
                 send(dispatcher, ask_detail(detail, result, language))
                 return [*events, SlotSet("pending_question", question)]
-            send(dispatcher, answer(result, language))
+            # The widget (socket.io) renders Markdown; REST and Telegram clients get plain text.
+            markdown = tracker.get_latest_input_channel() == "socketio"
+            send(dispatcher, answer(result, language, markdown))
             return [*events, *answered(question)]
 
         misses = int(tracker.get_slot("misses") or 0) + 1

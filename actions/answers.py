@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -58,6 +59,16 @@ def organisation_ref(organisation: Organisation, language: str) -> dict[str, str
     }
 
 
+def link_text(url: str, markdown: bool) -> str:
+    """The bare URL, or for the widget (which renders Markdown) a link labelled with the site.
+
+    Why: a 90-character URL wraps over four lines of a phone screen; "vero.fi" does not.
+    """
+    if not markdown:
+        return url
+    return f"[{urlparse(url).netloc.removeprefix('www.')}]({url})"
+
+
 def service_steps(service: Service, language: str) -> list[str]:
     """The next step for a service, with a note when the corpus has it only in English."""
     lines = [in_language(service.how_to, language)]
@@ -68,21 +79,25 @@ def service_steps(service: Service, language: str) -> list[str]:
     return lines
 
 
-def answer(result: SearchResult, language: str) -> Reply:
-    """Who handles it, the next step, where (IHH desk), and the official link."""
+def answer(result: SearchResult, language: str, markdown: bool = False) -> Reply:
+    """Who handles it, the next step, where (IHH desk), and the official link.
+
+    With `markdown` (the widget) the organisation is bold and links carry a short label.
+    """
     responsible = result.responsible
     first = responsible[0]
     service = first.services[0].service
     redirect = first.organisation.kind == "redirect"
+    name = organisation_name(first.organisation, language)
     lines = [
         phrase(
             "redirect" if redirect else "responsible",
             language,
-            organisation=organisation_name(first.organisation, language),
+            organisation=f"**{name}**" if markdown else name,
             service=in_language(service.title, language),
         ),
         *service_steps(service, language),
-        phrase("link", language, url=str(service.url)),
+        phrase("link", language, url=link_text(str(service.url), markdown)),
     ]
     for other in responsible[1:]:
         other_service = other.services[0].service
@@ -92,7 +107,7 @@ def answer(result: SearchResult, language: str) -> Reply:
             organisation=organisation_name(other.organisation, language),
             service=in_language(other_service.title, language),
         )
-        lines.append(f"{also} {other_service.url}")
+        lines.append(f"{also} {link_text(str(other_service.url), markdown)}")
     custom = {
         "type": "service_answer",
         "organisations": [organisation_ref(o.organisation, language) for o in responsible],

@@ -13,7 +13,9 @@ from actions import answer_question
 from actions.answer_question import ActionAnswerQuestion
 
 
-def tracker(text: str, intent: str = "nlu_fallback", **slots: Any) -> Tracker:
+def tracker(
+    text: str, intent: str = "nlu_fallback", channel: str | None = None, **slots: Any
+) -> Tracker:
     empty = (
         "language",
         "municipality",
@@ -32,7 +34,7 @@ def tracker(text: str, intent: str = "nlu_fallback", **slots: Any) -> Tracker:
             "entities": [],
             "metadata": {},
         },
-        events=[],
+        events=[{"event": "user", "text": text, "input_channel": channel}] if channel else [],
         paused=False,
         followup_action=None,
         active_loop={},
@@ -77,6 +79,15 @@ def test_answer_names_organisation_and_sends_payload():
         "misses": 0.0,
         "last_question": "How do I get a tax card?",
     }
+
+
+def test_widget_answers_use_markdown_and_other_channels_plain_text():
+    [widget] = run("How do I get a tax card?", intent="tax_registration", channel="socketio")[0]
+    [rest] = run("How do I get a tax card?", intent="tax_registration", channel="rest")[0]
+    assert widget["text"].startswith("**Finnish Tax Administration** handles this: Tax card.")
+    assert "Official page: [vero.fi](https://www.vero.fi/" in widget["text"]
+    assert "**" not in rest["text"] and "](" not in rest["text"]
+    assert widget["custom"] == rest["custom"]  # the payload never changes with the channel
 
 
 def test_answer_in_the_users_language():
