@@ -93,6 +93,8 @@ class ActionAnswerQuestion(Action):
         )
         events = [SlotSet("language", language)]
         engine = get_engine()
+        # The widget (socket.io) renders Markdown; REST and Telegram clients get plain text.
+        markdown = tracker.get_latest_input_channel() == "socketio"
 
         if intent == "newcomer_checklist" or question == CHECKLIST:
             status = tracker.get_slot("residence_status")
@@ -101,7 +103,7 @@ class ActionAnswerQuestion(Action):
                 send(dispatcher, reply)
                 return [*events, SlotSet("pending_question", CHECKLIST)]
             purpose = tracker.get_slot("purpose")
-            send(dispatcher, checklist(engine.corpus, status, purpose, language))
+            send(dispatcher, checklist(engine.corpus, status, purpose, language, markdown))
             return [*events, *answered(CHECKLIST)]
 
         filters = filters_from(tracker, intent)
@@ -117,14 +119,12 @@ class ActionAnswerQuestion(Action):
             if detail:
                 send(dispatcher, ask_detail(detail, result, language))
                 return [*events, SlotSet("pending_question", question)]
-            # The widget (socket.io) renders Markdown; REST and Telegram clients get plain text.
-            markdown = tracker.get_latest_input_channel() == "socketio"
             send(dispatcher, answer(result, language, markdown))
             return [*events, *answered(question)]
 
         misses = int(tracker.get_slot("misses") or 0) + 1
         if misses >= MISSES_BEFORE_HANDOFF:
-            send(dispatcher, handoff(engine.corpus, result, language))
+            send(dispatcher, handoff(engine.corpus, result, language, markdown))
             return [*events, SlotSet("pending_question", None), SlotSet("misses", 0.0)]
         send(dispatcher, rephrase(result, language))
         return [*events, SlotSet("pending_question", None), SlotSet("misses", float(misses))]

@@ -180,7 +180,7 @@ def rephrase(result: SearchResult, language: str) -> Reply:
     return Reply("\n".join(lines), custom, buttons)
 
 
-def handoff(corpus: Corpus, result: SearchResult, language: str) -> Reply:
+def handoff(corpus: Corpus, result: SearchResult, language: str, markdown: bool = False) -> Reply:
     """Second miss in a row: offer human help at International House Helsinki."""
     ihh = corpus.organisations[HANDOFF_ORGANISATION]
     custom = no_answer_payload(
@@ -189,4 +189,4 @@ def handoff(corpus: Corpus, result: SearchResult, language: str) -> Reply:
         confidence=round(result.confidence, 4),
         handoff=organisation_ref(ihh, language),
     )
-    return Reply(phrase("second_miss", language, url=str(ihh.url)), custom)
+    return Reply(phrase("second_miss", language, url=link_text(str(ihh.url), markdown)), custom)

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from actions.answers import Reply, in_language, organisation_name, phrase
+from actions.answers import Reply, in_language, link_text, organisation_name, phrase
 from knowledge.schema import Corpus
 
 CHECKLISTS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "checklists.yaml"
@@ -33,7 +33,9 @@ def steps_for(status: str, purpose: str | None) -> list[str]:
     return steps
 
 
-def checklist(corpus: Corpus, status: str, purpose: str | None, language: str) -> Reply:
+def checklist(
+    corpus: Corpus, status: str, purpose: str | None, language: str, markdown: bool = False
+) -> Reply:
     services = corpus.services
     lines = [phrase("checklist_intro", language, status=phrase(f"status_{status}", language))]
     organisations = []
@@ -41,7 +43,8 @@ def checklist(corpus: Corpus, status: str, purpose: str | None, language: str) -
         service = services[service_id]
         organisation = corpus.organisation_of(service_id)
         name = organisation_name(organisation, language)
-        lines.append(f"{number}. {in_language(service.title, language)} ({name}): {service.url}")
+        link = link_text(str(service.url), markdown)
+        lines.append(f"{number}. {in_language(service.title, language)} ({name}): {link}")
         if organisation.id not in organisations:
             organisations.append(organisation.id)
     custom = {

@@ -22,3 +22,13 @@ def test_status_decides_who_registers_you():
     assert steps_for("eu_eea", None)[0].startswith("migri.")  # EU registration at Migri
     assert steps_for("nordic", None)[0].startswith("dvv.")  # Nordic citizens: DVV, not Migri
     assert steps_for("non_eu", "study")[0] == "migri.residence_permit_studies"
+
+
+def test_widget_checklist_links_are_labelled_and_plain_elsewhere():
+    from actions.checklist import checklist
+
+    corpus = load_corpus()
+    widget = checklist(corpus, "nordic", None, "en", markdown=True).text
+    plain = checklist(corpus, "nordic", None, "en").text
+    assert "[dvv.fi](https://" in widget
+    assert "](" not in plain and "https://" in plain
