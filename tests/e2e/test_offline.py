@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 HELPER = Path(__file__).with_name("offline_conversation.py")
+TOOLS = ("unshare", "strace", "ip")
 # connect(7, {sa_family=AF_INET, sin_port=htons(5005), sin_addr=inet_addr("127.0.0.1")}, 16)
 INET = re.compile(
     r'connect\(\d+, \{sa_family=AF_INET6?, .*?(?:inet_addr\("|inet_pton\(AF_INET6, ")([^"]+)"'
@@ -48,15 +49,17 @@ def test_the_trace_parser_sees_an_outside_connect():
 
 @pytest.mark.slow
 def test_servers_answer_without_a_network_and_attempt_none(prepared: Path, tmp_path: Path):
-    for tool in ("unshare", "strace", "ip"):
-        assert shutil.which(tool), f"{tool} is missing: scripts/system_deps.sh installs it"
+    tools = {t: shutil.which(t, path="/usr/sbin:/usr/bin:/sbin:/bin") for t in TOOLS}
+    missing = [t for t, path in tools.items() if not path]
+    assert not missing, f"{missing} missing: scripts/system_deps.sh installs them"
     trace = tmp_path / "connect.trace"
     script = (
-        "ip link set lo up && exec strace -f -qq --seccomp-bpf -e trace=connect "
+        f'"{tools["ip"]}" link set lo up && exec "{tools["strace"]}" -f -qq --seccomp-bpf '
+        "-e trace=connect "
         f'-o "{trace}" "{sys.executable}" "{HELPER}" "{prepared}" "{tmp_path}"'
     )
     run = subprocess.run(
-        ["unshare", "--net", "sh", "-c", script],
+        [tools["unshare"], "--net", "sh", "-c", script],
         capture_output=True,
         text=True,
         timeout=300,
