@@ -74,14 +74,10 @@ def cmd_run(config: ConsoleSettings, project: Settings) -> int:
     project.var_dir.mkdir(parents=True, exist_ok=True)
     ensure_index(project)
     stack = Stack(project, ensure_model(project), project.var_dir / "logs")
-    try:
-        stack.start_actions()
-        stack.start_rasa(extra_args=("--enable-api", "--auth-token", token))
+    with stack.started(rasa_args=("--enable-api", "--auth-token", token)):
         log(f"Rasa ready at {stack.rasa_url} (HTTP API on, token from the console's settings)")
         with contextlib.suppress(KeyboardInterrupt):
             cmd_serve(config, project)
-    finally:
-        stack.stop()
     return 0
 
 

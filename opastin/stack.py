@@ -271,6 +271,16 @@ class Stack:
             process.stop()
         self.processes.clear()
 
+    @contextlib.contextmanager
+    def started(self, rasa_args: tuple[str, ...] = ()) -> Iterator[Stack]:
+        """Both servers up for the `with` block; always stopped, also when the block fails."""
+        try:
+            self.start_actions()
+            self.start_rasa(extra_args=rasa_args)
+            yield self
+        finally:
+            self.stop()
+
 
 @contextlib.contextmanager
 def running_stack(settings: Settings, log_dir: Path | None = None) -> Iterator[Stack]:
@@ -278,13 +288,8 @@ def running_stack(settings: Settings, log_dir: Path | None = None) -> Iterator[S
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     ensure_index(settings)
     model = ensure_model(settings)
-    stack = Stack(settings, model, log_dir or settings.var_dir / "logs")
-    try:
-        stack.start_actions()
-        stack.start_rasa()
+    with Stack(settings, model, log_dir or settings.var_dir / "logs").started() as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @contextlib.contextmanager
@@ -300,13 +305,8 @@ def throwaway_stack(base: Settings, model: Path, workdir: Path) -> Iterator[Stac
             "tracker_db": workdir / "tracker.db",
         }
     )
-    stack = Stack(settings, model, workdir / "logs")
-    try:
-        stack.start_actions()
-        stack.start_rasa()
+    with Stack(settings, model, workdir / "logs").started() as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 if __name__ == "__main__":  # pragma: no cover

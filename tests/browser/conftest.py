@@ -82,12 +82,8 @@ def web_stack(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         ARTIFACTS / "logs" / "browser",
         env={"OPASTIN_HOST": settings.host, "OPASTIN_WEB_PORT": str(settings.web_port)},
     )
-    try:
-        running.start_actions()
-        running.start_rasa()
+    with running.started():
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -44,12 +44,8 @@ def rasa(*args: str) -> subprocess.CompletedProcess[str]:
 def bot(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = e2e_settings(tmp_path_factory.mktemp("console-e2e"))
     stack = Stack(settings, prepared, ARTIFACTS / "logs" / "console")
-    try:
-        stack.start_actions()
-        stack.start_rasa(extra_args=("--enable-api", "--auth-token", TOKEN))
+    with stack.started(rasa_args=("--enable-api", "--auth-token", TOKEN)):
         yield stack
-    finally:
-        stack.stop()
 
 
 def start_console(bot: Stack, tmp: Path, token: str = TOKEN) -> tuple[Running, object]:

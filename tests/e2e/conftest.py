@@ -33,13 +33,8 @@ def e2e_settings(tmp: Path) -> Settings:
 @pytest.fixture(scope="session")
 def stack(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = e2e_settings(tmp_path_factory.mktemp("e2e"))
-    running = Stack(settings, prepared, ARTIFACTS / "logs")
-    try:
-        running.start_actions()
-        running.start_rasa()
+    with Stack(settings, prepared, ARTIFACTS / "logs").started() as running:
         yield running
-    finally:
-        running.stop()
 
 
 def post_json(url: str, payload: Any, timeout: float = 30) -> tuple[int, Any]:

@@ -12,9 +12,7 @@ pytestmark = pytest.mark.e2e
 
 def test_outage_gets_polite_reply_and_answers_resume(prepared, tmp_path):
     stack = Stack(e2e_settings(tmp_path), prepared, ARTIFACTS / "logs-outage")
-    try:
-        stack.start_actions()
-        stack.start_rasa()
+    with stack.started():
         assert payload(ask(stack, "outage", "How do I get a tax card?"))["type"] == "service_answer"
 
         stack.stop_actions()
@@ -26,5 +24,3 @@ def test_outage_gets_polite_reply_and_answers_resume(prepared, tmp_path):
         stack.start_actions()
         answer = payload(ask(stack, "outage", "I need a residence permit"))
         assert answer["organisations"][0]["id"] == "migri"
-    finally:
-        stack.stop()

@@ -76,9 +76,7 @@ def test_http_api_requires_the_token_and_cors_is_restricted(prepared, tmp_path):
         update={"rasa_api_token": "s3cret-token", "cors_origins": "https://www.hel.fi"}
     )
     stack = Stack(settings, prepared, ARTIFACTS / "logs-api")
-    try:
-        stack.start_actions()
-        stack.start_rasa()
+    with stack.started():
         ask(stack, "api-user", "How do I get a tax card?")
         tracker_url = f"{stack.rasa_url}/conversations/api-user/tracker"
         assert get(tracker_url)[0] == 401
@@ -89,5 +87,3 @@ def test_http_api_requires_the_token_and_cors_is_restricted(prepared, tmp_path):
         assert allowed.get("Access-Control-Allow-Origin") == "https://www.hel.fi"
         _, _, refused = get(f"{stack.rasa_url}/", {"Origin": "https://evil.example"})
         assert refused.get("Access-Control-Allow-Origin") != "https://evil.example"
-    finally:
-        stack.stop()

@@ -125,18 +125,16 @@ def rig(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Te
     stack = Stack(settings, prepared, ARTIFACTS / "logs" / "telegram", env=env)
     rig = TelegramRig(stack, api, webhook_url)
     try:
-        stack.start_actions()
-        stack.start_rasa()
-        rig.while_down["failed_attempt"] = wait_until(
-            lambda: health(stack).get("registration_error"), 30, "a failed registration attempt"
-        )
-        rig.while_down["health"] = health(stack)
-        rig.while_down["rest"] = payload(ask(stack, "tg-while-down", TAX_QUESTION))
-        rig.while_down["rasa_alive"] = stack.processes[-1].popen.poll() is None
-        api.start()
-        yield rig
+        with stack.started():
+            rig.while_down["failed_attempt"] = wait_until(
+                lambda: health(stack).get("registration_error"), 30, "a failed registration attempt"
+            )
+            rig.while_down["health"] = health(stack)
+            rig.while_down["rest"] = payload(ask(stack, "tg-while-down", TAX_QUESTION))
+            rig.while_down["rasa_alive"] = stack.processes[-1].popen.poll() is None
+            api.start()
+            yield rig
     finally:
-        stack.stop()
         api.stop()
 
 
