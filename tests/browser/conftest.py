@@ -7,14 +7,11 @@ or widget fails these tests with the command that fixes it: they are never skipp
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,53 +20,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from opastin.config import ROOT
 from opastin.stack import QUIET_ENV, Stack, free_port
 from opastin.web import WIDGET_BUNDLE, make_app
+from tests.aiohttp_server import serve
+from tests.chromium import observations, require_browser, run_driver
 from tests.e2e.conftest import ARTIFACTS, e2e_settings
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; playwright cannot download one here
 DRIVER = Path(__file__).with_name("drive.js")
 ECHO_BOT = Path(__file__).with_name("echo_bot.py")
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
-SETUP_HINT = "run scripts/setup_web.sh --browser (`make test` does)"
 
 
 @pytest.fixture(scope="session")
 def browser_tools() -> None:
     """Fail, never skip, when the browser, node, playwright-core or the widget is missing."""
-    missing = [
-        what
-        for what, present in [
-            (f"Chromium at {CHROMIUM}", CHROMIUM.exists()),
-            ("node", shutil.which("node") is not None),
-            ("node_modules/playwright-core", (ROOT / "node_modules/playwright-core").is_dir()),
-            (f"the widget bundle {WIDGET_BUNDLE}", WIDGET_BUNDLE.exists()),
-        ]
-        if not present
-    ]
-    if missing:
-        pytest.fail(f"missing for the browser tests: {', '.join(missing)}; {SETUP_HINT}")
-
-
-@contextlib.contextmanager
-def serve(app: web.Application, host: str, port: int) -> Iterator[str]:
-    """Run an aiohttp app on its own event loop in a thread; yields its base URL."""
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, access_log=None)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, host, port).start())
-    thread = threading.Thread(target=loop.run_forever, name=f"page-server-{port}", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
+    require_browser((f"the widget bundle {WIDGET_BUNDLE}", WIDGET_BUNDLE.exists()))
 
 
 @pytest.fixture(scope="session")
@@ -141,17 +108,10 @@ def wait_http(url: str, process: subprocess.Popen, log_file: Path, timeout: floa
 
 def drive(**config: Any) -> dict[str, Any]:
     """Run one scenario of drive.js in headless Chromium; its observations, or a test failure."""
-    config = {"chromium": str(CHROMIUM), "artifacts": str(ARTIFACTS), **config}
-    result = subprocess.run(
-        ["node", str(DRIVER), json.dumps(config)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    result = run_driver(DRIVER, config, timeout=600)
     if result.returncode != 0:
         pytest.fail(f"browser scenario {config['scenario']!r} failed:\n{result.stderr[-6000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return observations(result)
 
 
 def tracker_events(db: Path, sender_id: str) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import pytest
 
 from opastin.stack import free_port
 from opastin.web import make_app, websocket_origin
-from tests.browser.conftest import serve
+from tests.aiohttp_server import serve
 
 SOCKET_URL = "http://127.0.0.1:5005"
 

@@ -7,13 +7,11 @@ the API tests run in a second; tests/console/test_console_e2e.py uses the real s
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.client
 import json
 import re
 import sqlite3
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ from console.app import make_app
 from console.auth import hash_password
 from console.settings import ConsoleSettings
 from opastin.config import ROOT, Settings
-from opastin.stack import free_port
+from tests.aiohttp_server import serve
 
 USER, PASSWORD = "staff.one", "a long staff password"
 # Rasa's SQLEvent table (rasa/core/tracker_store.py), as SQLAlchemy creates it in SQLite.
@@ -234,25 +232,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@contextlib.contextmanager
-def serve(app: web.Application, host: str = "127.0.0.1") -> Iterator[str]:
-    """Run an aiohttp app on its own event loop in a thread; yields its base URL."""
-    port = free_port(host)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app, access_log=None)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, host, port).start())
-    thread = threading.Thread(target=loop.run_forever, name=f"console-{port}", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
 
 
 @dataclass

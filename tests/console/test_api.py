@@ -17,6 +17,7 @@ from console.app import PUBLIC, make_app
 from console.store import TrackerStore
 from embeddings.evaluate import load_questions
 from opastin.config import Settings
+from tests.aiohttp_server import serve
 from tests.console.conftest import (
     DAY,
     MINI_CORPUS,
@@ -24,7 +25,6 @@ from tests.console.conftest import (
     TODAY,
     Client,
     Conversation,
-    serve,
     write_store,
 )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,17 +18,16 @@ import pytest
 import yaml
 
 from console.app import make_app
-from opastin.config import ROOT
 from opastin.stack import BOT_DIR, QUIET_ENV, RASA_BIN, Stack
-from tests.console.conftest import PASSWORD, USER, Clock, Running, console_settings, serve
+from tests.aiohttp_server import serve
+from tests.chromium import observations, require_browser, run_driver
+from tests.console.conftest import PASSWORD, USER, Clock, Running, console_settings
 from tests.e2e.conftest import ARTIFACTS, e2e_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TOKEN = "console-e2e-" + secrets.token_hex(8)
-CHROMIUM = Path("/usr/bin/chromium")
 DRIVER = Path(__file__).with_name("console_drive.js")
-SETUP_HINT = "run scripts/setup_web.sh --browser (installs Debian's chromium and npm packages)"
 
 
 def rasa(*args: str) -> subprocess.CompletedProcess[str]:
@@ -134,33 +132,15 @@ def test_a_real_conversation_is_listed_and_its_export_passes_rasa_test(live, bot
 @pytest.fixture(scope="session")
 def browser_tools() -> None:
     """Fail, never skip, when the browser, node or playwright-core is missing."""
-    missing = [
-        what
-        for what, present in [
-            (f"Chromium at {CHROMIUM}", CHROMIUM.exists()),
-            ("node", shutil.which("node") is not None),
-            ("node_modules/playwright-core", (ROOT / "node_modules/playwright-core").is_dir()),
-        ]
-        if not present
-    ]
-    if missing:
-        pytest.fail(f"missing for the browser test: {', '.join(missing)}; {SETUP_HINT}")
+    require_browser()
 
 
 def drive(**config: object) -> dict:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    config = {"chromium": str(CHROMIUM), "artifacts": str(ARTIFACTS), **config}
-    result = subprocess.run(
-        ["node", str(DRIVER), json.dumps(config)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_driver(DRIVER, config, timeout=300)
     if result.returncode != 0:
         error, _, observed = result.stderr.rpartition("\n{")
         pytest.fail(f"the console browser scenario failed:\n{error[-4000:]}\n{{{observed[:3000]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return observations(result)
 
 
 def test_staff_workflow_in_a_real_browser(live, browser_tools):
