@@ -9,37 +9,22 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { launchFresh } = require("../chromium_launch");
 
 const config = JSON.parse(process.argv[2] || "{}");
 const ARTIFACTS = config.artifacts;
 const TIMEOUT = config.timeoutMs || 60000;
-const CHROMIUM_FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-quic",
-  "--disable-sync",
-];
 
-async function launch(options) {
-  // A fresh profile every run: no cached session or storage from an earlier test.
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "opastin-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: config.chromium,
-    headless: true,
-    args: CHROMIUM_FLAGS,
+// A phone-sized viewport, as most newcomers will see the widget.
+function launch(options) {
+  return launchFresh(config.chromium, {
     viewport: { width: 390, height: 844 },
     isMobile: true,
     hasTouch: true,
     deviceScaleFactor: 2,
     ...options,
   });
-  return { context, profile };
 }
 
 function watch(page, events) {

@@ -9,22 +9,12 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { launchFresh } = require("../chromium_launch");
 
 const config = JSON.parse(process.argv[2] || "{}");
 const ARTIFACTS = config.artifacts;
 const TIMEOUT = config.timeoutMs || 60000;
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-quic",
-  "--disable-sync",
-];
 
 function shot(page, name) {
   return page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
@@ -65,11 +55,7 @@ async function describeTurn(turn) {
 }
 
 async function main() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "opastin-console-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: config.chromium,
-    headless: true,
-    args: FLAGS,
+  const { context, profile } = await launchFresh(config.chromium, {
     viewport: { width: 1280, height: 900 },
   });
   const events = { dialogs: [], pageErrors: [], consoleErrors: [], externalRequests: [] };
