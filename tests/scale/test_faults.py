@@ -9,6 +9,7 @@ serving from a store that keeps nothing (what Rasa 3.6 itself does, see docs/ope
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,19 +21,37 @@ from tests.scale.conftest import BackgroundLoad, topology_settings
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_action_server_stop_and_start_under_load(topology: LocalTopology) -> None:
-    plan = LoadPlan(conversations=4, turns=50, socketio=1, time_limit=30, think=0.5)
+def load_with_fault(
+    topology: LocalTopology,
+    plan: LoadPlan,
+    name: str,
+    stop: Callable[[], None],
+    pause: float,
+    start: Callable[[], None],
+) -> tuple[LoadReport, float, float]:
+    """Run the load, stop something 6 s in and start it again `pause` s later; then audit the
+    tracker store. The report, and when the fault began and ended (monotonic seconds)."""
     load = BackgroundLoad(topology, plan)
     time.sleep(6)
     stopped = time.monotonic()
-    topology.actions[0].stop_actions()
-    time.sleep(3)
-    topology.actions[0].start_actions()
+    stop()
+    time.sleep(pause)
+    start()
     back = time.monotonic()
     conversations, seconds = load.wait(plan.time_limit + 60)
-    report = LoadReport("action server outage", conversations, seconds)
+    report = LoadReport(name, conversations, seconds)
     report.problems = audit(topology.tracker_db_url, conversations)
     print(report.format())
+    return report, stopped, back
+
+
+def test_action_server_stop_and_start_under_load(topology: LocalTopology) -> None:
+    plan = LoadPlan(conversations=4, turns=50, socketio=1, time_limit=30, think=0.5)
+    action_server = topology.actions[0]
+    report, stopped, back = load_with_fault(
+        topology, plan, "action server outage",
+        action_server.stop_actions, 3, action_server.start_actions,
+    )  # fmt: skip
 
     assert report.ok, report.format()  # no silence, no 500, nothing lost in the store
     during = [t for t in report.turns if stopped + 0.5 < t.sent_at < back - 0.5]
@@ -49,17 +68,10 @@ def test_action_server_stop_and_start_under_load(topology: LocalTopology) -> Non
 
 def test_restart_of_one_rasa_instance_under_load(topology: LocalTopology) -> None:
     plan = LoadPlan(conversations=4, turns=50, time_limit=35, think=0.3)
-    load = BackgroundLoad(topology, plan)
-    time.sleep(6)
-    stopped = time.monotonic()
-    topology.rasa[0].stop()
-    time.sleep(2)
-    topology.rasa[0].start_rasa()
-    back = time.monotonic()
-    conversations, seconds = load.wait(plan.time_limit + 60)
-    report = LoadReport("Rasa instance restart", conversations, seconds)
-    report.problems = audit(topology.tracker_db_url, conversations)
-    print(report.format())
+    rasa = topology.rasa[0]
+    report, stopped, back = load_with_fault(
+        topology, plan, "Rasa instance restart", rasa.stop, 2, rasa.start_rasa
+    )
 
     assert report.ok, report.format()
     during = [t for t in report.turns if stopped + 1 < t.sent_at < back - 1]
