@@ -43,19 +43,19 @@ index: setup  ## build the search index if the corpus or encoder changed
 prepare: setup  ## build the index and train the Rasa model if needed
 	@$(ACTIONS_PY) -m opastin prepare
 
-eval: setup  ## retrieval evaluation table over tests/data/dev_questions.yaml
-	@$(ACTIONS_PY) -m embeddings.evaluate
+eval: setup  ## retrieval evaluation table over evaluation/dev_questions.yaml
+	@$(ACTIONS_PY) -m tools.eval.retrieval
 
 nlu-eval: setup  ## NLU pipelines: cross-validation per language, then ready time and turn latency
-	@$(ACTIONS_PY) -m opastin.nlu_eval
+	@$(ACTIONS_PY) -m tools.eval.nlu
 
 bench: setup  ## latency, build time and memory benchmarks for this machine
-	@$(ACTIONS_PY) -m embeddings.benchmark
-	@$(ACTIONS_PY) -m opastin.benchmark
+	@$(ACTIONS_PY) -m tools.bench.search
+	@$(ACTIONS_PY) -m tools.bench.turns
 
 loadtest: setup  ## load test on local PostgreSQL/Redis and 2 Rasa instances (LOADTEST_ARGS=...)
 	@scripts/system_deps.sh
-	@$(ACTIONS_PY) -m opastin.loadtest $(or $(LOADTEST_ARGS),--store postgres --rasa 2 -n 40 -m 5 --socketio 8)
+	@$(ACTIONS_PY) -m tools.loadtest $(or $(LOADTEST_ARGS),--store postgres --rasa 2 -n 40 -m 5 --socketio 8)
 
 lock: setup  ## re-pin requirements/*.lock from the current venvs
 	@for v in rasa actions; do { echo "# pip constraints for .venvs/$$v; regenerate with: make lock"; \

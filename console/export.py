@@ -3,7 +3,7 @@
 The loop Rasa X offered: a conversation that went wrong becomes a regression test (a test story
 in bot/tests/, run by `rasa test core --stories tests`), the corrected user messages become NLU
 training examples, and questions whose organisation was wrong join the retrieval dev set format
-(tests/data/dev_questions.yaml) for `make eval`. Everything written is masked.
+(evaluation/dev_questions.yaml) for `make eval`. Everything written is masked.
 
 The YAML is written by hand (to keep comments saying who corrected what), with every user text
 as a JSON string, which YAML reads as a double-quoted scalar: no text can break the file.
@@ -236,6 +236,6 @@ def build_export(
     if questions:
         questions_text = (
             "# Questions whose organisation staff corrected; the format of "
-            "tests/data/dev_questions.yaml.\n" + "\n".join(questions) + "\n"
+            "evaluation/dev_questions.yaml.\n" + "\n".join(questions) + "\n"
         )
     return Export(name, story, nlu_text, questions_text, notes)

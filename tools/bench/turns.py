@@ -1,6 +1,6 @@
 """Dialogue benchmark: server ready times and REST turn latency over real servers.
 
-    python -m opastin.benchmark [--turns 100]
+    python -m tools.bench.turns [--turns 100]
 
 Starts the action server and the Rasa server as `make run` does (on free ports, a throwaway
 tracker store), then sends questions one at a time and prints p50/p95 latency and RSS.
@@ -68,7 +68,7 @@ def rss_mb(pid: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m opastin.benchmark")
+    parser = argparse.ArgumentParser(prog="python -m tools.bench.turns")
     parser.add_argument("--turns", type=int, default=100)
     args = parser.parse_args(argv)
     base = Settings.from_env()

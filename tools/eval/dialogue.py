@@ -1,10 +1,10 @@
 """End-to-end dialogue evaluation over the real servers, per language.
 
-    python -m opastin.dialogue_eval [--sets dev holdout] [--out var/dialogue_eval.json]
+    python -m tools.eval.dialogue [--sets dev holdout] [--out var/dialogue_eval.json]
 
 Starts the action server and the Rasa server as `make run` does (the project's index and
 model, free ports, a throwaway tracker store), sends every question of
-tests/data/dev_questions.yaml and tests/data/holdout_questions.yaml as the first message of a
+evaluation/dev_questions.yaml and evaluation/holdout_questions.yaml as the first message of a
 fresh conversation over REST, and reads the custom payload of the reply (docs/rest-api.md).
 
 Columns, per language and set:
@@ -36,8 +36,8 @@ from opastin.config import ROOT, Settings
 from opastin.stack import ensure_index, ensure_model, throwaway_stack
 
 SETS = {
-    "dev": ROOT / "tests" / "data" / "dev_questions.yaml",
-    "holdout": ROOT / "tests" / "data" / "holdout_questions.yaml",
+    "dev": ROOT / "evaluation" / "dev_questions.yaml",
+    "holdout": ROOT / "evaluation" / "holdout_questions.yaml",
 }
 LANGUAGE_ORDER = ["en", "fi", "sv", "ru", "uk", "ar", "fa", "so", "et", "zh", "es", "de", "fr"]
 
@@ -136,7 +136,7 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Start the servers, ask every question, print the tables, save every reply."""
-    parser = argparse.ArgumentParser(prog="python -m opastin.dialogue_eval")
+    parser = argparse.ArgumentParser(prog="python -m tools.eval.dialogue")
     parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=["dev", "holdout"])
     parser.add_argument("--out", type=Path, default=None, help="JSON file for every reply")
     args = parser.parse_args(argv)
