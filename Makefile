@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: help setup web run console test lint format index prepare validate eval bench lock clean loadtest nlu-eval
+.PHONY: coverage audit help setup web run console test lint format index prepare validate eval bench lock clean loadtest nlu-eval
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -36,6 +36,12 @@ format: setup  ## apply ruff formatting and safe fixes
 
 validate: setup  ## check the corpus (file, line and field for every error)
 	@$(ACTIONS_PY) -m knowledge validate
+
+coverage: setup  ## the topic map of the newcomer journey with service counts and gaps
+	@$(ACTIONS_PY) -m knowledge coverage
+
+audit: setup  ## corpus sources due for re-checking (older than 12 months) and unverified facts
+	@$(ACTIONS_PY) -m knowledge audit
 
 index: setup  ## build the search index if the corpus or encoder changed
 	@$(ACTIONS_PY) -m embeddings build

@@ -1,37 +1,69 @@
-"""Command line: `python -m knowledge validate` checks the corpus, `stats` counts it."""
+"""Command line: `python -m knowledge validate | stats | coverage | audit`.
+
+validate checks the corpus (and the topic map), stats counts it, coverage prints the topic map
+with service counts and what is not covered, audit lists what is due for re-checking.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections import Counter
 from pathlib import Path
 
+from knowledge.audit import RECHECK_MONTHS, audit, format_report
 from knowledge.loader import CORPUS_DIR, CorpusError, load_corpus
+from knowledge.schema import Corpus
+from knowledge.topics import TOPICS_FILE, coverage, load_topics
+
+
+def _stats(corpus: Corpus) -> None:
+    languages: Counter[str] = Counter()
+    for service in corpus.services.values():
+        languages.update(service.questions.keys())
+    for org in corpus.organisations.values():
+        print(f"  {org.id:24} {len(org.services):3} services  ({org.kind})")
+    print(
+        "  services with questions per language: "
+        + ", ".join(f"{lang} {n}" for lang, n in languages.most_common())
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge")
-    parser.add_argument("command", choices=["validate", "stats"])
+    parser.add_argument("command", choices=["validate", "stats", "coverage", "audit"])
     parser.add_argument("--dir", type=Path, default=CORPUS_DIR, help="corpus folder")
+    parser.add_argument(
+        "--topics", type=Path, help="topic map file (default: knowledge/topics.yaml when --dir "
+        "is the project's corpus; another corpus is checked without a map unless given)",
+    )  # fmt: skip
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
+    parser.add_argument("--months", type=int, default=RECHECK_MONTHS, help="re-check interval")
     args = parser.parse_args(argv)
     try:
         corpus = load_corpus(args.dir)
+        topics = args.topics or (TOPICS_FILE if args.dir == CORPUS_DIR else None)
+        topic_map = load_topics(corpus, topics) if topics else None
     except CorpusError as error:
         print(error, file=sys.stderr)
         return 1
     services = corpus.services
     print(f"corpus OK: {len(corpus.organisations)} organisations, {len(services)} services")
     if args.command == "stats":
-        languages: Counter[str] = Counter()
-        for service in services.values():
-            languages.update(service.questions.keys())
-        for org in corpus.organisations.values():
-            print(f"  {org.id:24} {len(org.services):3} services  ({org.kind})")
-        print(
-            "  services with questions per language: "
-            + ", ".join(f"{lang} {n}" for lang, n in languages.most_common())
-        )
+        _stats(corpus)
+    elif args.command == "coverage":
+        if topic_map is None:
+            print("no topic map: pass --topics FILE", file=sys.stderr)
+            return 2
+        report = coverage(topic_map, corpus)
+        print("\n".join(report.lines))
+        print(f"leaves without services ({len(report.empty_leaves)}): "
+              + (", ".join(report.empty_leaves) or "none"))  # fmt: skip
+        print(f"services in no topic ({len(report.unmapped_services)}): "
+              + (", ".join(report.unmapped_services) or "none"))  # fmt: skip
+    elif args.command == "audit":
+        print(format_report(audit(corpus, args.today, args.months), args.today, args.months))
     return 0
 
 

@@ -50,27 +50,27 @@ def corpus_hash(directory: Path = CORPUS_DIR) -> str:
     return digest.hexdigest()
 
 
-def _line_index(node: yaml.Node, loc: Loc = ()) -> Iterator[tuple[Loc, int]]:
+def line_index(node: yaml.Node, loc: Loc = ()) -> Iterator[tuple[Loc, int]]:
     """Map each path in a composed YAML document to its 1-based line number."""
     yield loc, node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             yield (*loc, key.value), key.start_mark.line + 1
-            for sub_loc, line in _line_index(value, (*loc, key.value)):
+            for sub_loc, line in line_index(value, (*loc, key.value)):
                 if sub_loc != (*loc, key.value):
                     yield sub_loc, line
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            yield from _line_index(item, (*loc, i))
+            yield from line_index(item, (*loc, i))
 
 
-def _line_for(lines: dict[Loc, int], loc: Loc) -> int:
+def line_for(lines: dict[Loc, int], loc: Loc) -> int:
     while loc and loc not in lines:
         loc = loc[:-1]
     return lines.get(loc, 1)
 
 
-def _field_name(data: Any, loc: Loc) -> str:
+def field_name(data: Any, loc: Loc) -> str:
     """Readable field path; list indices of services become their ids."""
     parts: list[str] = []
     node = data
@@ -97,13 +97,11 @@ def load_organisation(path: Path) -> tuple[Organisation | None, list[Problem], d
         return None, [Problem(path, line, "", f"not valid YAML: {error}")], {}
     if not isinstance(data, dict):
         return None, [Problem(path, 1, "", "expected a mapping with id, name, services")], {}
-    lines = dict(_line_index(node)) if node is not None else {}
+    lines = dict(line_index(node)) if node is not None else {}
     problems: list[Problem] = []
     if data.get("id") != path.stem:
         problems.append(
-            Problem(
-                path, _line_for(lines, ("id",)), "id", f"must equal the file name {path.stem!r}"
-            )
+            Problem(path, line_for(lines, ("id",)), "id", f"must equal the file name {path.stem!r}")
         )
     try:
         organisation = Organisation.model_validate(data)
@@ -117,8 +115,8 @@ def load_organisation(path: Path) -> tuple[Organisation | None, list[Problem], d
             problems.append(
                 Problem(
                     path,
-                    _line_for(lines, loc),
-                    _field_name(data, loc),
+                    line_for(lines, loc),
+                    field_name(data, loc),
                     item["msg"].removeprefix("Value error, "),
                 )
             )
@@ -143,7 +141,7 @@ def load_corpus(directory: Path = CORPUS_DIR) -> Corpus:
     for organisation, path, lines in organisations.values():
         for i, service in enumerate(organisation.services):
             if service.id in seen:
-                line = _line_for(lines, ("services", i, "id"))
+                line = line_for(lines, ("services", i, "id"))
                 reason = f"duplicate service id (also in {seen[service.id].name})"
                 problems.append(Problem(path, line, f"services[{service.id}].id", reason))
             seen.setdefault(service.id, path)
@@ -154,7 +152,7 @@ def load_corpus(directory: Path = CORPUS_DIR) -> Corpus:
         for i, service in enumerate(organisation.services):
             for j, ref in enumerate(service.related):
                 if ref not in seen:
-                    line = _line_for(lines, ("services", i, "related", j))
+                    line = line_for(lines, ("services", i, "related", j))
                     field = f"services[{service.id}].related"
                     problems.append(Problem(path, line, field, f"unknown service id {ref!r}"))
     if problems:

@@ -71,6 +71,7 @@ class Source(Strict):
     url: HttpUrl
     facts: list[str] = Field(default_factory=list)
     checked: dt.date
+    checked_by: str | None = Field(default=None, min_length=1)  # who read the page that day
 
 
 class Service(Strict):
