@@ -13,7 +13,8 @@ import time
 import pytest
 import yaml
 
-from console.app import PUBLIC, make_app
+from console.app import make_app
+from console.routes import PUBLIC
 from console.store import TrackerStore
 from opastin.config import Settings
 from tests.aiohttp_server import serve
