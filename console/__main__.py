@@ -53,7 +53,7 @@ def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
     app = make_app(config, project)
     if not app_has_accounts(config):
         print("[console] warning: no accounts yet; add one: python -m console add-user NAME")
-    # The app's start-up also starts retention (console.app.retention_task) when configured.
+    # The app's start-up also starts retention (console.jobs.retention_task) when configured.
     asyncio.run(serve_until_signal(app, config.host, config.port, ready_message(config)))
     return 0
 

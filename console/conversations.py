@@ -202,6 +202,15 @@ def build_turns(events: list[dict[str, Any]], *, raw: bool = False) -> list[dict
     return turns
 
 
+def with_corrections(
+    turns: list[dict[str, Any]], corrections: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Give each user turn its stored correction (or None), as Try it and transcripts show."""
+    for turn in turns:
+        turn["correction"] = corrections.get(turn["index"]) if turn["index"] is not None else None
+    return turns
+
+
 @dataclass
 class Summary:
     """What the list, the filters and the charts need about one conversation."""

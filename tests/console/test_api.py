@@ -13,7 +13,8 @@ import time
 import pytest
 import yaml
 
-from console.app import PUBLIC, make_app
+from console.app import make_app
+from console.routes import PUBLIC
 from console.store import TrackerStore
 from opastin.config import Settings
 from tests.aiohttp_server import serve
@@ -60,6 +61,19 @@ def test_the_protected_list_covers_every_route(console):
     # One route serves the three static files; each of them is checked below.
     expected = {r for r in PROTECTED if not r[1].startswith("/static/")}
     assert routes == expected | {("GET", "/static/console.js")} | PUBLIC
+
+
+def test_only_the_login_form_is_public():
+    """Making a route public in console/routes.py must be a deliberate change here too."""
+    assert {("GET", "/login"), ("POST", "/login"), ("GET", "/login.css")} == PUBLIC
+
+
+def test_a_path_the_route_table_does_not_name_needs_a_session(console):
+    """Unknown paths are refused like protected ones: a 404 would show which routes exist."""
+    client = console.client()
+    assert client.get("/api/no-such-thing").json() == {"error": "log in first"}
+    assert client.request("POST", "/login.css").status == 401
+    assert client.get("/favicon.ico").headers["Location"] == "/login"
 
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)

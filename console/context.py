@@ -1,0 +1,61 @@
+"""What every part of the console's web server shares: one `Console` per app, and its keys.
+
+Handlers and middlewares reach the settings, accounts, sessions, tracker store, corrections and
+the Rasa client through `request.app[CONSOLE]`; the logged-in session through `request[SESSION]`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from console.auth import Authenticator, LoginThrottle, Session, SessionStore
+from console.conversations import ConversationIndex
+from console.project import Project
+from console.rasa_client import RasaClient
+from console.settings import ConsoleSettings
+from console.state import ConsoleState
+from console.store import TrackerStore
+from opastin.config import Settings
+
+COOKIE = "opastin_console"  # the session cookie
+LOGIN_COOKIE = "opastin_console_login"  # the login form's double-submit token
+
+
+class Console:
+    """Everything the handlers share: settings, accounts, sessions, the store and state."""
+
+    def __init__(
+        self,
+        config: ConsoleSettings,
+        project_settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+        project: Project | None = None,
+    ) -> None:
+        self.config = config
+        self.tz = ZoneInfo(config.timezone)
+        self.auth = Authenticator(config.accounts_file, config.accounts)
+        self.sessions = SessionStore(
+            config.session_idle_minutes * 60, config.session_max_hours * 3600, clock
+        )
+        self.throttle = LoginThrottle(clock=clock)
+        self.store = TrackerStore(config.resolved_tracker_url(project_settings))
+        self.index = ConversationIndex(self.store)
+        self.state = ConsoleState(config.state_db)
+        self.project = project or Project(corpus_dir=project_settings.corpus_dir)
+        self.rasa = RasaClient(
+            config.resolved_rasa_url(project_settings),
+            config.resolved_rasa_token(project_settings),
+        )
+
+
+CONSOLE = web.AppKey("console", Console)
+SESSION = web.RequestKey("console.session", Session)
+
+
+def json_error(status: int, message: str) -> web.Response:
+    """The one error shape of the JSON API: {"error": message}."""
+    return web.json_response({"error": message}, status=status)

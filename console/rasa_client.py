@@ -1,0 +1,71 @@
+"""Talking to Rasa's HTTP API for "Try it": the REST channel for a message, the tracker API for
+what Rasa made of it.
+
+Rasa must run with `--enable-api --auth-token TOKEN` and give the console the same token; the
+errors say so in words staff can pass on, since a wrong token is the usual set-up mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+TIMEOUT = aiohttp.ClientTimeout(total=60)
+
+
+class RasaError(Exception):
+    """Rasa could not be reached or refused; the message is meant for the page."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """The bot's replies to one message, and the conversation's whole tracker after it."""
+
+    replies: list[Any]
+    tracker: dict[str, Any]
+
+
+class RasaClient:
+    """One Rasa server, reached over HTTP at `url` with the HTTP API's `token`."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.token = token
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> Exchange:
+        """Send `text` as `sender` over the REST channel, then read the tracker with all events."""
+        try:
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as http:
+                replies = await self._webhook(http, sender, text, metadata)
+                tracker = await self._tracker(http, sender)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            raise RasaError(f"the Rasa server at {self.url} is not reachable") from None
+        return Exchange(replies if isinstance(replies, list) else [], tracker)
+
+    async def _webhook(
+        self, http: aiohttp.ClientSession, sender: str, text: str, metadata: dict[str, Any]
+    ) -> Any:
+        async with http.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, "metadata": metadata},
+        ) as response:
+            if response.status != 200:
+                raise RasaError(f"Rasa answered HTTP {response.status}")
+            return await response.json(content_type=None)
+
+    async def _tracker(self, http: aiohttp.ClientSession, sender: str) -> dict[str, Any]:
+        async with http.get(
+            f"{self.url}/conversations/{quote(sender, safe='')}/tracker",
+            params={"include_events": "ALL", "token": self.token},
+        ) as response:
+            if response.status in {401, 403}:
+                raise RasaError(
+                    "Rasa's HTTP API refused the token: start Rasa with --enable-api "
+                    "--auth-token and give the console the same token"
+                )
+            if response.status != 200:
+                raise RasaError(f"Rasa's tracker API answered HTTP {response.status}")
+            return await response.json(content_type=None)

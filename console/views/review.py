@@ -1,0 +1,128 @@
+"""Review and improve: the conversation list, a transcript, corrections and the export.
+
+Conversations come from the tracker store (masked by console.conversations); corrections live in
+the console's own state; the export writes test story, NLU examples and questions to files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from aiohttp import web
+
+from console.context import CONSOLE, SESSION, json_error
+from console.conversations import Filters, build_turns, select, with_corrections
+from console.export import build_export
+from opastin.config import ROOT
+
+SENDER = re.compile(r"^[^/\x00-\x1f]{1,255}$")
+
+
+def _sender(request: web.Request) -> str:
+    sender = request.match_info["sender_id"]
+    if not SENDER.match(sender):
+        raise web.HTTPBadRequest(text="bad conversation id")
+    return sender
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+async def conversations(request: web.Request) -> web.Response:
+    """The filtered list, newest first, one page of it, with the filter menus' values."""
+    console = request.app[CONSOLE]
+    try:
+        filters = Filters.from_query(request.query)
+        limit = min(max(int(request.query.get("limit", 50)), 1), 200)
+        offset = max(int(request.query.get("offset", 0)), 0)
+    except ValueError as error:
+        return json_error(400, str(error))
+    summaries = await asyncio.to_thread(console.index.refresh)
+    found = select(summaries, filters, console.tz)
+    facets = {
+        "channels": sorted({c for s in summaries.values() for c in s.channels}),
+        "languages": sorted({lang for s in summaries.values() for lang in s.languages}),
+        "intents": sorted({i for s in summaries.values() for i in s.intents}),
+    }
+    return web.json_response(
+        {
+            "total": len(found),
+            "offset": offset,
+            "limit": limit,
+            "items": [s.as_json(console.tz) for s in found[offset : offset + limit]],
+            "facets": facets,
+        }
+    )
+
+
+async def transcript(request: web.Request) -> web.Response:
+    """One conversation's turns from the tracker store, with its corrections."""
+    console = request.app[CONSOLE]
+    sender = _sender(request)
+    events = await asyncio.to_thread(console.store.events, sender)
+    if not events:
+        return json_error(404, "no such conversation")
+    summaries = await asyncio.to_thread(console.index.refresh)
+    summary = summaries.get(sender)
+    turns = with_corrections(build_turns(events), console.state.corrections(sender))
+    return web.json_response(
+        {
+            "sender_id": sender,
+            "summary": summary.as_json(console.tz) if summary else None,
+            "turns": turns,
+        }
+    )
+
+
+async def correct(request: web.Request) -> web.Response:
+    """Save (or clear) a turn's right intent and/or organisation."""
+    console = request.app[CONSOLE]
+    sender = _sender(request)
+    try:
+        body = await request.json()
+        turn = int(body["turn"])
+        intent = body.get("intent") or None
+        organisation = body.get("organisation") or None
+    except (ValueError, KeyError, TypeError):
+        return json_error(400, 'expected JSON {"turn": n, "intent": ..., "organisation": ...}')
+    if intent is not None and intent not in console.project.intents:
+        return json_error(400, f"unknown intent {str(intent)[:50]!r}")
+    known = {o["id"] for o in console.project.organisations}
+    if organisation is not None and organisation not in known:
+        return json_error(400, f"unknown organisation {str(organisation)[:50]!r}")
+    events = await asyncio.to_thread(console.store.events, sender)
+    users = sum(1 for e in events if e.get("event") == "user")
+    if not 0 <= turn < users:
+        return json_error(404, "no such turn in this conversation")
+    console.state.correct(sender, turn, intent, organisation, request[SESSION].user)
+    saved = console.state.corrections(sender).get(turn)
+    return web.json_response({"turn": turn, "correction": saved})
+
+
+async def export(request: web.Request) -> web.Response:
+    """Write the conversation's story, NLU examples and questions; return them."""
+    console = request.app[CONSOLE]
+    sender = _sender(request)
+    events = await asyncio.to_thread(console.store.events, sender)
+    if not events:
+        return json_error(404, "no such conversation")
+    result = build_export(
+        sender, build_turns(events, raw=True), console.state.corrections(sender), console.project
+    )
+    cfg = console.config
+    paths = result.write(cfg.stories_dir, cfg.nlu_dir, cfg.questions_dir)
+    return web.json_response(
+        {
+            "paths": {k: _relative(Path(v)) for k, v in paths.items()},
+            "story": result.story,
+            "nlu": result.nlu,
+            "questions": result.questions,
+            "notes": result.notes,
+        }
+    )
