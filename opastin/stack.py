@@ -322,8 +322,8 @@ def rasa_terminal(settings: Settings, command: str, extra_args: Sequence[str] = 
         args += ["--skip-visualization"]  # its graph server would want a browser and port 5006
     try:
         stack.start_actions()
-        log(f"action server ready in {stack.ready_seconds['actions']:.0f} s; starting rasa")
-        log(f"{command} (Rasa loads the model for about a minute; /stop or Ctrl-C ends it)")
+        log(f"action server ready in {stack.ready_seconds['actions']:.0f} s")
+        log(f"starting rasa {command}: the model loads in about a minute; /stop ends it")
         with contextlib.suppress(KeyboardInterrupt):
             return subprocess.run(
                 [*args, *extra_args], cwd=BOT_DIR, env=stack.rasa_env()
