@@ -44,7 +44,7 @@ check:  ## fast checks (about a minute): lint, format, types, unit tests without
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m mypy
 	@$(ACTIONS_PY) -m pytest $(FAST_TESTS) tests/unit tests/console
-	@if [ -d tests/rasa_venv ]; then .venvs/rasa/bin/python -m pytest $(FAST_TESTS) tests/rasa_venv; fi
+	@if [ -d tests/rasa_venv ]; then .venvs/rasa/bin/python -m pytest $(FAST_TESTS) --confcutdir=tests/rasa_venv tests/rasa_venv; fi
 
 lint: setup  ## ruff lint and format check
 	@$(ACTIONS_PY) -m ruff check . && $(ACTIONS_PY) -m ruff format --check .
