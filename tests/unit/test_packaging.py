@@ -113,3 +113,32 @@ def test_opastin_command_is_declared_and_lists_its_subcommands() -> None:
         [sys.executable, "-m", "opastin", "serve"], capture_output=True, text=True, cwd=ROOT
     )
     assert wrong.returncode == 2 and "invalid choice: 'serve'" in wrong.stderr
+
+
+@pytest.mark.parametrize("venv", ["rasa", "actions"])
+def test_every_pinned_requirement_is_in_its_venvs_lock_at_that_version(venv: str) -> None:
+    spec = PYPROJECT["tool"]["opastin"]["venvs"][venv]
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    lock = {}
+    for line in (ROOT / "requirements" / f"{venv}.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            lock[canonicalize_name(name)] = version
+    for group in spec["groups"]:
+        for text in extras[group]:
+            requirement = Requirement(text)
+            (pin,) = requirement.specifier
+            assert lock.get(canonicalize_name(requirement.name)) == pin.version, text
+
+
+def test_bootstrap_installs_the_project_only_where_pyproject_says() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import bootstrap
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    venvs = PYPROJECT["tool"]["opastin"]["venvs"]
+    actions = bootstrap.wanted_state("actions", venvs["actions"], PYPROJECT["project"])
+    rasa = bootstrap.wanted_state("rasa", venvs["rasa"], PYPROJECT["project"])
+    assert actions["editable"] == str(ROOT) and rasa["editable"] is None
+    assert "tqdm==4.70.1" in actions["requirements"] and "mypy==2.4.1" in actions["requirements"]
