@@ -4,10 +4,10 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: coverage audit help setup web run console test lint format index prepare validate eval bench lock clean loadtest nlu-eval
+.PHONY: coverage audit help setup web run console test check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
 
 help:  ## list the tasks
-	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 setup:  ## create or update both virtual environments (no-op when up to date)
 	@py=$$(scripts/find_python.sh 3.11) && $$py scripts/bootstrap.py
@@ -18,15 +18,33 @@ web:  ## install the chat widget (npm ci) and put its bundle into web/vendor/
 run: setup web  ## build what is missing, start the action server, Rasa and the chat page
 	@$(ACTIONS_PY) -m opastin run
 
+shell: setup  ## talk to the bot in this terminal (Rasa's own `rasa shell`, action server started)
+	@$(ACTIONS_PY) -m opastin shell $(RASA_ARGS)
+
+interactive: setup  ## `rasa interactive` on bot/data with the action server (RASA_ARGS=...)
+	@$(ACTIONS_PY) -m opastin interactive $(RASA_ARGS)
+
 console: setup  ## start the bot with its HTTP API on and the staff console (docs/console.md)
 	@$(ACTIONS_PY) -m console run
 
-test: setup  ## lint, then run every test (unit, Rasa data/stories, end-to-end)
+test: setup  ## lint, type check, then run every test (unit, Rasa data/stories, end-to-end)
 	@scripts/system_deps.sh
 	@scripts/setup_web.sh --browser
 	@$(ACTIONS_PY) -m ruff check .
 	@$(ACTIONS_PY) -m ruff format --check .
+	@$(ACTIONS_PY) -m mypy
 	@$(ACTIONS_PY) -m pytest
+
+# The fast tier, for after a small change: no servers, browsers or system packages. It
+# assumes the venvs are set up (`make setup` once) and does not re-check them.
+FAST_TESTS := -m "not e2e and not slow" -q -p no:cacheprovider
+check:  ## fast checks (about a minute): lint, format, types, unit tests without servers
+	@test -x $(ACTIONS_PY) || { echo "error: no .venvs/actions; run make setup first" >&2; exit 1; }
+	@$(ACTIONS_PY) -m ruff check .
+	@$(ACTIONS_PY) -m ruff format --check .
+	@$(ACTIONS_PY) -m mypy
+	@$(ACTIONS_PY) -m pytest $(FAST_TESTS) tests/unit tests/console
+	@if [ -d tests/rasa_venv ]; then .venvs/rasa/bin/python -m pytest $(FAST_TESTS) --confcutdir=tests/rasa_venv tests/rasa_venv; fi
 
 lint: setup  ## ruff lint and format check
 	@$(ACTIONS_PY) -m ruff check . && $(ACTIONS_PY) -m ruff format --check .

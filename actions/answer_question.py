@@ -88,8 +88,10 @@ class ActionAnswerQuestion(Action):
             tracker.get_slot("last_question") if intent == "inform" else None
         )
         answering_clarification = intent == "inform" and bool(pending)
-        question = (
-            pending if answering_clarification else (tracker.latest_message or {}).get("text") or ""
+        question: str = (
+            str(pending)
+            if answering_clarification
+            else (tracker.latest_message or {}).get("text") or ""
         )
         events = [SlotSet("language", language)]
         engine = get_engine()

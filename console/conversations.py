@@ -157,6 +157,8 @@ def build_turns(events: list[dict[str, Any]], *, raw: bool = False) -> list[dict
                 )
         elif kind == "slot":
             name, value = event.get("name"), event.get("value")
+            if not isinstance(name, str):  # Rasa always names the slot; skip a malformed event
+                continue
             current["steps"].append(
                 {
                     "slot": name,

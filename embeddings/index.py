@@ -70,6 +70,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def make_faiss_index(vectors: np.ndarray, kind: str) -> faiss.Index:
     dim = vectors.shape[1]
+    index: faiss.Index
     if kind == "flat":
         index = faiss.IndexFlatIP(dim)
     elif kind == "hnsw":

@@ -301,10 +301,10 @@ class SearchEngine:
         ranked = [hit for _, hit in ordered]
         organisations: dict[str, OrganisationHit] = {}
         for hit in ranked:
-            org = organisations.setdefault(
+            group = organisations.setdefault(
                 hit.organisation.id, OrganisationHit(hit.organisation, hit.score, [])
             )
-            org.services.append(hit)
+            group.services.append(hit)
         confidence = max((hit.score for hit in ranked), default=0.0)
         return SearchResult(
             query, ranked, list(organisations.values()), confidence, self.threshold, text

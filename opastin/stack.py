@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,8 +237,9 @@ class Stack:
             process.stop()
             self.processes.remove(process)
 
-    def start_rasa(self, timeout: float = 180, extra_args: tuple[str, ...] = ()) -> None:
-        env = _env(
+    def rasa_env(self) -> dict[str, str]:
+        """What any Rasa command needs: our bot code importable, endpoints' ${VAR}s, quiet."""
+        return _env(
             self.settings,
             {
                 "OPASTIN_ACTION_ENDPOINT": f"{self.actions_url}/webhook",
@@ -247,6 +248,9 @@ class Stack:
                 **self.env,
             },
         )
+
+    def start_rasa(self, timeout: float = 180, extra_args: tuple[str, ...] = ()) -> None:
+        env = self.rasa_env()
         command = [
             str(RASA_BIN),
             "run",
@@ -290,6 +294,43 @@ def running_stack(settings: Settings, log_dir: Path | None = None) -> Iterator[S
     model = ensure_model(settings)
     with Stack(settings, model, log_dir or settings.var_dir / "logs").started() as stack:
         yield stack
+
+
+def rasa_terminal(settings: Settings, command: str, extra_args: Sequence[str] = ()) -> int:
+    """Rasa's own `rasa shell` or `rasa interactive` in this terminal, on our bot.
+
+    Both need what `make run` sets up and nobody remembers: the index and the model, our
+    action server running, PYTHONPATH for our connectors, components and policies, the
+    endpoints' variables, telemetry off. Rasa runs in the foreground with this terminal; the
+    action server is stopped when it ends. `interactive` saves new stories and NLU examples
+    into bot/data when asked to.
+    """
+    if command not in ("shell", "interactive"):
+        raise ValueError(f"unknown Rasa terminal command {command!r}; use shell or interactive")
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    ensure_index(settings)
+    model = ensure_model(settings)
+    stack = Stack(settings, model, settings.var_dir / "logs")
+    args = [
+        str(RASA_BIN), command, "--model", str(model), "--endpoints", str(stack.endpoints),
+        "--port", str(settings.rasa_port),
+    ]  # fmt: skip
+    if command == "shell":
+        args += ["--interface", settings.host]
+    else:
+        args += ["--config", "config.yml", "--domain", "domain.yml", "--data", "data"]
+        args += ["--skip-visualization"]  # its graph server would want a browser and port 5006
+    try:
+        stack.start_actions()
+        log(f"action server ready in {stack.ready_seconds['actions']:.0f} s")
+        log(f"starting rasa {command}: the model loads in about a minute; /stop ends it")
+        with contextlib.suppress(KeyboardInterrupt):
+            return subprocess.run(
+                [*args, *extra_args], cwd=BOT_DIR, env=stack.rasa_env()
+            ).returncode
+        return 130
+    finally:
+        stack.stop()
 
 
 @contextlib.contextmanager

@@ -45,6 +45,7 @@ def wanted_state(name: str, spec: dict, project: dict) -> dict:
         "python": spec["python"],
         "requirements": requirements,
         "lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest(),
+        "editable": str(ROOT) if spec.get("editable") else None,
     }
 
 
@@ -63,6 +64,12 @@ def ensure_venv(name: str, spec: dict, project: dict) -> None:
     print(f"[bootstrap] installing {', '.join(spec['groups'])} into .venvs/{name}", flush=True)
     lock = ROOT / "requirements" / f"{name}.lock"
     subprocess.run([*pip, "install", "-q", "-c", str(lock), *state["requirements"]], check=True)
+    if state["editable"]:
+        # The project itself, so `.venvs/<name>/bin/opastin run` works; its dependencies are
+        # the groups above, and the venv's setuptools builds it (offline, no isolation).
+        print(f"[bootstrap] installing the project (editable) into .venvs/{name}", flush=True)
+        editable = ["install", "-q", "--no-deps", "--no-build-isolation", "-e", str(ROOT)]
+        subprocess.run([*pip, *editable], check=True)
     stamp.write_text(json.dumps(state, indent=2))
     print(f"[bootstrap] .venvs/{name} ready in {time.monotonic() - started:.0f} s", flush=True)
 

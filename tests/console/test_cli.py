@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import yaml
 
 from console.auth import Authenticator, verify_password
@@ -50,6 +51,7 @@ def senders(db) -> set[str]:
         return {r[0] for r in connection.execute("SELECT DISTINCT sender_id FROM events")}
 
 
+@pytest.mark.slow
 def test_add_user_and_hash_password(tmp_path):
     result = run(tmp_path, "add-user", "maija", stdin="a long password\n")
     assert result.returncode == 0, result.stderr
@@ -74,6 +76,7 @@ def test_unknown_console_setting_stops_with_a_message(tmp_path):
     assert result.returncode != 0 and "CONSOLE_RETENTON_DAYS" in result.stderr
 
 
+@pytest.mark.slow
 def test_list_and_export_from_the_command_line(tmp_path):
     now = time.time()
     write_store(
@@ -101,6 +104,7 @@ def test_list_and_export_from_the_command_line(tmp_path):
     assert missing.returncode != 0 and "no conversation 'nobody'" in missing.stderr
 
 
+@pytest.mark.slow
 def test_retention_command_deletes_only_idle_conversations(tmp_path):
     now = time.time()
     db = tmp_path / "tracker.db"
@@ -127,6 +131,7 @@ def test_retention_command_deletes_only_idle_conversations(tmp_path):
     assert len(TrackerStore(str(db)).events("web-long")) == len(long_running.events)
 
 
+@pytest.mark.slow
 def test_retention_needs_a_setting_or_days(tmp_path):
     result = run(tmp_path, "retention")
     assert result.returncode != 0 and "CONSOLE_RETENTION_DAYS" in result.stderr

@@ -31,6 +31,7 @@ def test_build_writes_index_and_manifest(tmp_path: Path, corpus_copy: Path, enco
     assert loaded.index.ntotal == manifest.passages
 
 
+@pytest.mark.slow
 def test_is_current_tracks_corpus_and_model(tmp_path: Path, corpus_copy: Path, encoder):
     index = tmp_path / "index"
     assert not is_current(index, corpus_copy, encoder.backend, encoder.model, "flat")
@@ -44,6 +45,7 @@ def test_is_current_tracks_corpus_and_model(tmp_path: Path, corpus_copy: Path, e
     assert not is_current(index, corpus_copy, encoder.backend, encoder.model, "flat")
 
 
+@pytest.mark.slow
 def test_invalid_corpus_is_refused_and_previous_index_kept(
     tmp_path: Path, corpus_copy: Path, encoder
 ):
@@ -57,6 +59,7 @@ def test_invalid_corpus_is_refused_and_previous_index_kept(
     assert {p.name: p.read_bytes() for p in index.iterdir()} == before
 
 
+@pytest.mark.slow
 def test_cli_build_refuses_invalid_corpus(tmp_path, corpus_copy, monkeypatch, capsys):
     monkeypatch.setenv("OPASTIN_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("OPASTIN_CORPUS_DIR", str(corpus_copy))

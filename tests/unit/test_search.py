@@ -56,6 +56,7 @@ def test_filters_adjust_scores(mini_engine: SearchEngine):
     assert adjusted(0.8, service, Filters(purpose="study")) == base  # a boost, never a penalty
 
 
+@pytest.mark.slow
 def test_new_index_is_picked_up_without_restart(tmp_path, encoder):
     corpus = tmp_path / "corpus"
     shutil.copytree(MINI_CORPUS, corpus)
@@ -91,6 +92,7 @@ def test_hybrid_search_keeps_dense_confidence(mini_index, encoder):
     assert b.confidence == pytest.approx(a.confidence)  # the bonus reorders, never inflates
 
 
+@pytest.mark.slow
 def test_approximate_hnsw_index_is_selectable(tmp_path, encoder):
     index = tmp_path / "hnsw"
     manifest = build_index(MINI_CORPUS, index, encoder, kind="hnsw")
