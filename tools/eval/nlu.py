@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BOT_DIR = ROOT / "bot"
 CONFIGS_DIR = BOT_DIR / "configs"
 NLU_DIR = BOT_DIR / "data" / "nlu"
