@@ -11,19 +11,12 @@ without CRF training the test stays under a minute and a half on two busy cores.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tools.eval.nlu import (
-    BOT_DIR,
-    CONFIGS_DIR,
-    run_worker,
-    summarise,
-    tag_other_languages,
-)
+from tools.eval.nlu import BOT_DIR, CONFIGS_DIR, run_worker, summarise
 
 CHOSEN = CONFIGS_DIR / "dense.yml"  # the comparison's winner (docs/nlu.md)
 ENTITY_EXTRACTORS = {"CRFEntityExtractor", "RegexEntityExtractor", "EntitySynonymMapper"}
@@ -46,26 +39,6 @@ def pipeline(path: Path) -> list[dict]:
 def test_bot_config_runs_the_chosen_pipeline():
     """bot/config.yml's pipeline is the one the comparison chose, component for component."""
     assert pipeline(BOT_DIR / "config.yml") == pipeline(CHOSEN)
-
-
-def test_language_tags_of_other_yml_cover_every_language():
-    """The script-aware rule finds each of other.yml's ten languages in sensible numbers."""
-    data = yaml.safe_load((BOT_DIR / "data" / "nlu" / "other.yml").read_text(encoding="utf-8"))
-    examples = [
-        (block["intent"], re.sub(r"\[([^\]]*)\][({][^)}]*[)}]", r"\1", line[2:]))
-        for block in data["nlu"]
-        if "intent" in block
-        for line in block["examples"].splitlines()
-        if line.startswith("- ")
-    ]
-    tags = tag_other_languages(examples)
-    counts = {lang: tags.count(lang) for lang in FEW_EXAMPLE_LANGUAGES}
-    assert set(tags) == FEW_EXAMPLE_LANGUAGES
-    assert min(counts.values()) >= 10, counts
-    assert tag_other_languages([("x", "Як отримати податкову картку?")]) == ["uk"]
-    assert tag_other_languages([("x", "Как получить налоговую карточку?")]) == ["ru"]
-    assert tag_other_languages([("x", "چطور کارت مالیاتی بگیرم؟")]) == ["fa"]
-    assert tag_other_languages([("x", "كيف أحصل على البطاقة الضريبية؟")]) == ["ar"]
 
 
 @pytest.mark.slow
