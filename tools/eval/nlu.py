@@ -36,7 +36,6 @@ CONFIGS_DIR = BOT_DIR / "configs"
 NLU_DIR = BOT_DIR / "data" / "nlu"
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 OUT_DIR = ROOT / "var" / "nlu_eval"
-LANGUAGE_ORDER = ["en", "fi", "sv", "ru", "uk", "ar", "fa", "so", "et", "zh", "es", "de", "fr"]
 READY_GOAL_SECONDS = 30.0
 TIE_MARGIN = 0.005  # mean per-language accuracy; smaller differences are noise here
 FALLBACK_INTENT = "nlu_fallback"
@@ -284,10 +283,12 @@ def bench_pipeline(pipeline_config: Path, turns: int = 100) -> dict[str, float]:
 # ---------------------------------------------------------------- report
 def format_tables(cv: dict[str, Any]) -> str:
     """Markdown tables: per language accuracy / macro F1 for each pipeline, then a summary."""
+    from knowledge.vocabulary import vocabulary  # here: the Rasa-venv worker does not need it
+
     names = list(cv["pipelines"])
     summaries = {n: summarise(cv["pipelines"][n]["results"]) for n in names}
     present = set().union(*(s.keys() for s in summaries.values()))
-    langs = [x for x in LANGUAGE_ORDER if x in present]
+    langs = [x for x in vocabulary().languages.understood if x in present]
     langs += [*sorted(present - set(langs) - {"all"}), "all"]
     header = "| lang | n | " + " | ".join(f"{n} acc | {n} F1" for n in names) + " |"
     lines = [header, "|" + "---|" * (2 + 2 * len(names))]
