@@ -23,6 +23,7 @@ from actions.clarify import missing_detail
 from actions.engine import get_engine
 from actions.language import SUPPORTED, detect_language
 from embeddings.search import Filters, SearchResult
+from knowledge.vocabulary import vocabulary
 from opastin.config import settings
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def latest_intent(tracker: Tracker) -> str:
 def filters_from(tracker: Tracker, intent: str) -> Filters:
     municipality = tracker.get_slot("municipality")
     return Filters(
-        municipality=municipality if municipality != "other" else None,
+        municipality=None if municipality == vocabulary().municipality_elsewhere else municipality,
         status=tracker.get_slot("residence_status"),
         organisation_hints=tuple(intent_hints().get(intent, ())),
         purpose=tracker.get_slot("purpose"),

@@ -16,13 +16,14 @@ import yaml
 
 from embeddings.search import SearchResult
 from knowledge.schema import Corpus, Organisation, Service
+from knowledge.vocabulary import vocabulary
 
 PHRASES_FILE = Path(__file__).with_name("phrases.yaml")
-FALLBACK_LANGUAGE = "en"
+FALLBACK_LANGUAGE = vocabulary().languages.default
 HANDOFF_ORGANISATION = "ihh"
-STATUS_OPTIONS = ("eu_eea", "nordic", "non_eu")
-MUNICIPALITY_OPTIONS = ("helsinki", "espoo", "vantaa", "other")
-MUNICIPALITY_NAMES = {"helsinki": "Helsinki", "espoo": "Espoo", "vantaa": "Vantaa"}
+STATUS_OPTIONS = vocabulary().residence_statuses
+MUNICIPALITY_OPTIONS = vocabulary().slot_municipalities
+MUNICIPALITY_NAMES = vocabulary().municipalities
 
 
 @dataclass

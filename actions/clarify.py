@@ -9,11 +9,12 @@ Otherwise the bot answers straight away.
 
 from __future__ import annotations
 
-from embeddings.search import STATUSES, Filters, SearchResult
+from embeddings.search import EVERYWHERE, STATUSES, Filters, SearchResult
+from knowledge.vocabulary import vocabulary
 
 # Services scoring within this margin of the best one count as "almost equally good".
 CLOSE_MARGIN = 0.03
-MUNICIPALITIES = {"helsinki", "espoo", "vantaa"}
+MUNICIPALITIES = frozenset(vocabulary().municipalities)
 
 
 def close_services(result: SearchResult) -> list:
@@ -28,7 +29,7 @@ def statuses_of(service) -> frozenset[str]:
 
 
 def places_of(service) -> frozenset[str]:
-    if "all" in service.municipalities:
+    if EVERYWHERE in service.municipalities:
         return frozenset()
     return frozenset(MUNICIPALITIES & set(service.municipalities))
 

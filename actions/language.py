@@ -11,8 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-SUPPORTED = ("en", "fi", "sv", "ru", "uk", "ar", "so", "et", "fa", "zh", "es", "de", "fr")
-DEFAULT_LANGUAGE = "en"
+from knowledge.vocabulary import vocabulary
+
+SUPPORTED = vocabulary().languages.understood
+DEFAULT_LANGUAGE = vocabulary().languages.default
 # Below this confidence (short or mixed messages, "Kela", "ok") keep the conversation's language.
 MIN_CONFIDENCE = 0.5
 

@@ -8,6 +8,7 @@ import sys
 from embeddings.encoders import load_encoder
 from embeddings.index import IndexError_, build_index, is_current
 from knowledge.loader import CorpusError
+from knowledge.vocabulary import vocabulary
 from opastin.config import Settings
 
 
@@ -19,9 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     search = sub.add_parser("search", help="print ranked services and organisations for a query")
     search.add_argument("query")
     search.add_argument("-k", type=int, default=8)
-    search.add_argument("--municipality", choices=["helsinki", "espoo", "vantaa"])
-    search.add_argument("--status", choices=["eu_eea", "nordic", "non_eu"])
-    search.add_argument("--purpose", choices=["work", "study", "family", "business"])
+    search.add_argument("--municipality", choices=list(vocabulary().municipalities))
+    search.add_argument("--status", choices=vocabulary().residence_statuses)
+    search.add_argument("--purpose", choices=list(vocabulary().purposes))
     args = parser.parse_args(argv)
     settings = Settings.from_env()
 

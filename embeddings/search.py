@@ -17,6 +17,7 @@ from embeddings.lexical import LexicalRanker
 from embeddings.spelling import SpellingRepair
 from knowledge.loader import corpus_hash, load_corpus
 from knowledge.schema import Corpus, Organisation, Service
+from knowledge.vocabulary import vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -31,17 +32,13 @@ HINT_BONUS = 0.01
 # A boost only (the purpose of a move is soft, unlike residence status), shared out among the
 # roles a service names: a permit for workers gains more than one for workers and students.
 AUDIENCE_MATCH = 0.02
-ROLES = {"student", "worker", "entrepreneur", "employer", "family", "jobseeker"}
+ROLES = frozenset(vocabulary().roles)
 # The audiences a purpose of the move (the dialogue's `purpose` slot) points to.
-PURPOSE_AUDIENCES = {
-    "work": {"worker", "jobseeker"},
-    "study": {"student"},
-    "family": {"family"},
-    "business": {"entrepreneur", "employer"},
-}
+PURPOSE_AUDIENCES = {purpose: frozenset(roles) for purpose, roles in vocabulary().purposes.items()}
 # A second organisation is named too when it scores this close to the first.
 SECOND_ORGANISATION_MARGIN = 0.015
-STATUSES = {"eu_eea", "nordic", "non_eu"}
+STATUSES = frozenset(vocabulary().residence_statuses)
+EVERYWHERE = vocabulary().municipality_everywhere
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -120,7 +117,8 @@ class SearchResult:
 
 
 def adjusted(score: float, service: Service, filters: Filters) -> float:
-    if filters.municipality and not {"all", filters.municipality} & set(service.municipalities):
+    places = set(service.municipalities)
+    if filters.municipality and not {EVERYWHERE, filters.municipality} & places:
         score -= MUNICIPALITY_MISMATCH
     if filters.status:
         statuses = STATUSES & set(service.audience)

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-REQUIRED_LANGUAGES = ("en", "fi", "sv")
+from knowledge.vocabulary import vocabulary
+
+REQUIRED_LANGUAGES = vocabulary().languages.main
 ORGANISATION_IDS = (
     "ihh",
     "city_immigration_advice",
@@ -33,6 +35,8 @@ ORGANISATION_IDS = (
 )
 REDIRECT_IDS = ("police", "traficom")
 
+# Audience and Municipality spell out knowledge/vocabulary.yaml so that type checkers see the
+# values; tests/unit/test_vocabulary.py fails when the two differ.
 Audience = Literal[
     "eu_eea",
     "nordic",

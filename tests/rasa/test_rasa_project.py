@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.vocabulary import vocabulary
 from opastin.config import Settings
 from opastin.stack import BOT_DIR, QUIET_ENV, RASA_BIN
 
@@ -77,8 +78,8 @@ def test_lookup_tables_follow_the_synonyms():
         b["synonym"]: items(b) for b in yaml.safe_load((nlu / "synonyms.yml").read_text())["nlu"]
     }
     entity_values = {
-        "language": ["en", "fi", "sv", "ru", "uk", "ar", "so", "et", "fa", "zh", "es"],
-        "purpose": ["work", "study", "family", "business"],
+        "language": vocabulary().languages.requestable,
+        "purpose": list(vocabulary().purposes),
     }
     assert set(lookups) == set(entity_values)
     for entity, values in entity_values.items():

@@ -6,10 +6,11 @@ import pytest
 
 from actions.checklist import checklists, steps_for
 from knowledge.loader import load_corpus
+from knowledge.vocabulary import vocabulary
 
 
-@pytest.mark.parametrize("status", ["eu_eea", "nordic", "non_eu"])
-@pytest.mark.parametrize("purpose", [None, "work", "study", "family", "business"])
+@pytest.mark.parametrize("status", vocabulary().residence_statuses)
+@pytest.mark.parametrize("purpose", [None, *vocabulary().purposes])
 def test_every_step_is_a_corpus_service(status, purpose):
     services = load_corpus().services
     steps = steps_for(status, purpose)
@@ -18,7 +19,7 @@ def test_every_step_is_a_corpus_service(status, purpose):
 
 
 def test_status_decides_who_registers_you():
-    assert checklists().keys() == {"eu_eea", "nordic", "non_eu"}
+    assert checklists().keys() == set(vocabulary().residence_statuses)
     assert steps_for("eu_eea", None)[0].startswith("migri.")  # EU registration at Migri
     assert steps_for("nordic", None)[0].startswith("dvv.")  # Nordic citizens: DVV, not Migri
     assert steps_for("non_eu", "study")[0] == "migri.residence_permit_studies"

@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.vocabulary import vocabulary
 from opastin.config import ROOT, Settings
 from opastin.stack import ensure_index, ensure_model, throwaway_stack
 
@@ -39,7 +40,7 @@ SETS = {
     "dev": ROOT / "evaluation" / "dev_questions.yaml",
     "holdout": ROOT / "evaluation" / "holdout_questions.yaml",
 }
-LANGUAGE_ORDER = ["en", "fi", "sv", "ru", "uk", "ar", "fa", "so", "et", "zh", "es", "de", "fr"]
+LANGUAGE_ORDER = vocabulary().languages.understood
 
 
 def ask(url: str, sender: str, message: str) -> list[dict[str, Any]]:

@@ -11,8 +11,8 @@ intent accuracy and macro F1 overall and per language, picks the pipeline with t
 per-language accuracy, and measures that pipeline's Rasa server ready time and REST turn
 p50/p95 with the real servers (a full model: the pipeline plus bot/config.yml's policies).
 
-Languages: en.yml, fi.yml and sv.yml are tagged by file; other.yml by `tag_other_languages`
-(script-aware rule); inform.yml (slot answers in several languages) is tagged "mixed".
+Languages: bot/data/nlu holds one file per language, so an example's language is its file's
+name (ru.yml -> ru); lookups.yml and synonyms.yml hold no examples.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -37,97 +36,9 @@ CONFIGS_DIR = BOT_DIR / "configs"
 NLU_DIR = BOT_DIR / "data" / "nlu"
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 OUT_DIR = ROOT / "var" / "nlu_eval"
-FILE_LANGUAGES = {"en.yml": "en", "fi.yml": "fi", "sv.yml": "sv", "inform.yml": "mixed"}
-MULTILINGUAL_FILE = "other.yml"
-LANGUAGE_ORDER = ["en", "fi", "sv", "ru", "uk", "ar", "fa", "so", "et", "zh", "es", "de", "fr"]
 READY_GOAL_SECONDS = 30.0
 TIE_MARGIN = 0.005  # mean per-language accuracy; smaller differences are noise here
 FALLBACK_INTENT = "nlu_fallback"
-
-# ---------------------------------------------------------------- language of other.yml lines
-# other.yml groups each intent's examples in the order ru uk ar so et fa zh es de fr. The rule:
-# the script decides the family (Han -> zh, Cyrillic -> ru/uk, Arabic -> ar/fa, Latin -> the
-# rest); inside a family, letters and frequent words that only one language uses decide, and an
-# unmarked line after the block's first line of the later language (uk after ru, fa after ar,
-# es/de/fr after the fa/zh lines) belongs to that later language.
-_UK_LETTERS, _RU_LETTERS = set("іїєґІЇЄҐ'’"), set("ыэъёЫЭЪЁ")
-
-
-def _vocabulary(words: str) -> set[str]:
-    return set(words.split())
-
-
-_UK_WORDS = _vocabulary("як де що чи це ти так дякую шукаю яка мені мене поговорити побачення")
-_RU_WORDS = _vocabulary("как где что ли это ты да нет спасибо свидания мне меня какая ищу")
-_FA_LETTERS, _AR_LETTERS = set("پچژگکی\u200c"), set("ةيكى")
-_FA_WORDS = _vocabulary("است هستم چه من را از در که درود خداحافظ ممنون مرسی سلام بله")
-_LATIN_WORDS = {
-    lang: _vocabulary(words)
-    for lang, words in {
-        "so": "sideen sidee ku ka iyo waxaan ayaan xagee waa u maxaan haa mahadsanid nabad galyo "
-        "salaan ii caawin waan ah ee aan hadli qof rabaa uga isu ayuu iska warran fadlan maya",
-        "et": "kuidas kus ma mul minu on ja ei soome saan kas olen tere aitäh head aega mis tahan "
-        "vajan oma seda end saada sa oled jah rääkida inimesega keel meie milline kust tänan just",
-        "es": "cómo dónde qué quiero tengo mi el los las una para puedo busco hola gracias sí "
-        "con por soy estoy necesito adiós eres hablar ayuda cuál nuestra empresa trabajo es y "
-        "del al me",
-        "de": "wie wo ich bin der die das ein eine einen und mein meine mit für auf bekomme kann "
-        "bitte danke hallo nicht ist sie du was möchte brauche tschüss nein ja zu im guten tag",
-        "fr": "comment où je mon mes le les des et pour avec suis bonjour merci oui non au du à "
-        "vous tu puis quel quelle veux besoin salut revoir parler est",
-    }.items()
-}
-_LATIN_LETTERS = {"so": "x", "et": "õäöüšž", "es": "ñ¿¡áíóú", "de": "ßäöü", "fr": "çàèêâîôûœ"}
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[^\W\d_]+", text.lower())
-
-
-def _score(text: str, letters: set[str] | str, words: set[str]) -> float:
-    return sum(w in words for w in _words(text)) + 0.5 * sum(c in letters for c in text.lower())
-
-
-def _script(text: str) -> str:
-    if any("\u4e00" <= c <= "\u9fff" for c in text):
-        return "han"
-    if any("\u0400" <= c <= "\u04ff" for c in text):
-        return "cyrillic"
-    if any("\u0600" <= c <= "\u06ff" for c in text):
-        return "arabic"
-    return "latin"
-
-
-def tag_other_languages(examples: Sequence[tuple[str, str]]) -> list[str]:
-    """Language codes for other.yml's (intent, text) examples, in file order."""
-    tags: list[str] = []
-    seen: set[str] = set()
-    previous_intent = None
-    for intent, text in examples:
-        if intent != previous_intent:
-            seen, previous_intent = set(), intent
-        script = _script(text)
-        if script == "han":
-            lang = "zh"
-        elif script == "cyrillic":
-            uk, ru = _score(text, _UK_LETTERS, _UK_WORDS), _score(text, _RU_LETTERS, _RU_WORDS)
-            lang = "uk" if uk > ru or (uk == ru and "uk" in seen) else "ru"
-        elif script == "arabic":
-            fa, ar = _score(text, _FA_LETTERS, _FA_WORDS), _score(text, _AR_LETTERS, set())
-            lang = "fa" if fa > ar or (fa == ar and "fa" in seen) else "ar"
-        else:
-            late = bool(seen & {"fa", "zh", "es", "de", "fr"})
-            candidates = ["es", "de", "fr"] if late else ["so", "et", "es", "de", "fr"]
-            lang = max(
-                candidates,
-                key=lambda c: (
-                    _score(text, _LATIN_LETTERS[c], _LATIN_WORDS[c]),
-                    -candidates.index(c),
-                ),
-            )
-        seen.add(lang)
-        tags.append(lang)
-    return tags
 
 
 # ---------------------------------------------------------------- metrics (both venvs)
@@ -165,7 +76,7 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 def language_mean_accuracy(summary: dict[str, dict[str, float]]) -> float:
     """Mean accuracy over the tagged languages, each language weighing the same."""
-    values = [v["accuracy"] for k, v in summary.items() if k not in ("all", "mixed")]
+    values = [v["accuracy"] for k, v in summary.items() if k != "all"]
     return sum(values) / len(values)
 
 
@@ -180,12 +91,8 @@ def load_examples(nlu_dir: Path = NLU_DIR) -> tuple[Any, list[Any], list[str]]:
     examples, languages = [], []
     for path, part in zip(files, parts, strict=True):
         intent_examples = [m for m in part.intent_examples if m.get("text")]
-        if path.name == MULTILINGUAL_FILE:
-            tags = tag_other_languages([(m.get("intent"), m.get("text")) for m in intent_examples])
-        else:
-            tags = [FILE_LANGUAGES.get(path.name, path.stem)] * len(intent_examples)
         examples += intent_examples
-        languages += tags
+        languages += [path.stem] * len(intent_examples)
     return merged, examples, languages
 
 
@@ -376,10 +283,12 @@ def bench_pipeline(pipeline_config: Path, turns: int = 100) -> dict[str, float]:
 # ---------------------------------------------------------------- report
 def format_tables(cv: dict[str, Any]) -> str:
     """Markdown tables: per language accuracy / macro F1 for each pipeline, then a summary."""
+    from knowledge.vocabulary import vocabulary  # here: the Rasa-venv worker does not need it
+
     names = list(cv["pipelines"])
     summaries = {n: summarise(cv["pipelines"][n]["results"]) for n in names}
     present = set().union(*(s.keys() for s in summaries.values()))
-    langs = [x for x in LANGUAGE_ORDER if x in present]
+    langs = [x for x in vocabulary().languages.understood if x in present]
     langs += [*sorted(present - set(langs) - {"all"}), "all"]
     header = "| lang | n | " + " | ".join(f"{n} acc | {n} F1" for n in names) + " |"
     lines = [header, "|" + "---|" * (2 + 2 * len(names))]
