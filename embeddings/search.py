@@ -129,7 +129,7 @@ def adjusted(score: float, service: Service, filters: Filters) -> float:
     if service.organisation_id in filters.organisation_hints:
         score += HINT_BONUS
     roles = ROLES & set(service.audience)
-    matching = PURPOSE_AUDIENCES.get(filters.purpose or "", set()) & roles
+    matching: set[str] = set(PURPOSE_AUDIENCES.get(filters.purpose or "", ())) & roles
     if matching:
         score += AUDIENCE_MATCH * len(matching) / len(roles)
     return score
