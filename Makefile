@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: help setup web run console test lint format index prepare validate eval bench lock clean loadtest nlu-eval
+.PHONY: help setup web run console test test-rasa lint format index prepare validate eval bench lock clean loadtest nlu-eval
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -27,6 +27,10 @@ test: setup  ## lint, then run every test (unit, Rasa data/stories, end-to-end)
 	@$(ACTIONS_PY) -m ruff check .
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m pytest
+	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
+
+test-rasa: setup  ## unit tests of bot/'s Python code, in the Rasa venv (fast, no model)
+	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
 
 lint: setup  ## ruff lint and format check
 	@$(ACTIONS_PY) -m ruff check . && $(ACTIONS_PY) -m ruff format --check .

@@ -8,6 +8,7 @@ messages, the policy on real trackers, the lock store on a private redis-server.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,11 @@ import pytest
 
 from opastin.stack import BOT_DIR, free_port
 
+if importlib.util.find_spec("rasa") is None:
+    pytest.exit(
+        "tests/rasa_venv needs Rasa: run it with .venvs/rasa/bin/python -m pytest tests/rasa_venv",
+        returncode=4,
+    )
 # As Rasa imports them (PYTHONPATH=bot): connectors.*, components.*, policies.*, lock_store.
 if str(BOT_DIR) not in sys.path:
     sys.path.insert(0, str(BOT_DIR))
