@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: coverage audit help setup web run console test check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
+.PHONY: coverage audit help setup web run console test test-rasa check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ test: setup  ## lint, type check, then run every test (unit, Rasa data/stories, 
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m mypy
 	@$(ACTIONS_PY) -m pytest
+	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
+
+test-rasa: setup  ## unit tests of bot/'s Python code, in the Rasa venv (fast, no model)
+	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
 
 # The fast tier, for after a small change: no servers, browsers or system packages. It
 # assumes the venvs are set up (`make setup` once) and does not re-check them.
@@ -44,7 +48,7 @@ check:  ## fast checks (about a minute): lint, format, types, unit tests without
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m mypy
 	@$(ACTIONS_PY) -m pytest $(FAST_TESTS) tests/unit tests/console
-	@if [ -d tests/rasa_venv ]; then .venvs/rasa/bin/python -m pytest $(FAST_TESTS) --confcutdir=tests/rasa_venv tests/rasa_venv; fi
+	@.venvs/rasa/bin/python -m pytest $(FAST_TESTS) tests/rasa_venv
 
 lint: setup  ## ruff lint and format check
 	@$(ACTIONS_PY) -m ruff check . && $(ACTIONS_PY) -m ruff format --check .

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Entrypoint of the Rasa image: before `rasa run`, check PostgreSQL and Redis (deploy/preflight.py:
+# Entrypoint of the Rasa image: before `rasa run`, check PostgreSQL and Redis (bot/preflight.py:
 # a clear error within PREFLIGHT_TIMEOUT seconds; Rasa 3.6 itself would start anyway and keep
 # conversations in memory only). Any other rasa command runs as it is.
 set -e

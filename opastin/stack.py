@@ -26,7 +26,7 @@ from opastin.config import ROOT, Settings
 BOT_DIR = ROOT / "bot"
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
 ACTIONS_PYTHON = ROOT / ".venvs" / "actions" / "bin" / "python"
-# What the trained model depends on; the bot's Python connectors do not change the model.
+# What the trained model depends on; bot/'s connectors, lock store and preflight do not change it.
 MODEL_INPUTS = ("config.yml", "domain.yml", "data")
 QUIET_ENV = {
     "RASA_TELEMETRY_ENABLED": "false",

@@ -1,20 +1,29 @@
-"""Shared fixtures: the small fixture corpus, its index, and the encoder (loaded once)."""
+"""Shared fixtures: the small fixture corpus, its index, and the encoder (loaded once).
+
+Pytest loads this file for tests/rasa_venv too, which runs in the Rasa venv (no faiss): what
+needs the actions venv is imported inside the fixtures that use it.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from embeddings.encoders import Encoder, load_encoder
-from embeddings.index import build_index
-from embeddings.search import SearchEngine
 from opastin.config import Settings
 from opastin.stack import ensure_index, ensure_model
 
 DATA = Path(__file__).parent / "data"
 MINI_CORPUS = DATA / "mini_corpus"
+# tests/rasa_venv imports Rasa: only the Rasa venv collects it (`make test-rasa`).
+collect_ignore = [] if importlib.util.find_spec("rasa") else ["rasa_venv"]
+
+if TYPE_CHECKING:
+    from embeddings.search import SearchEngine
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +41,8 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def mini_index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
+    from embeddings.index import build_index
+
     index_dir = tmp_path_factory.mktemp("mini_index")
     build_index(MINI_CORPUS, index_dir, encoder)
     return index_dir
@@ -39,6 +50,8 @@ def mini_index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pa
 
 @pytest.fixture(scope="session")
 def mini_engine(mini_index: Path, encoder: Encoder) -> SearchEngine:
+    from embeddings.search import SearchEngine
+
     # A fixed threshold: these tests are about the dialogue logic, not the calibration.
     return SearchEngine(mini_index, MINI_CORPUS, encoder, threshold=0.83)
 

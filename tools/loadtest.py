@@ -48,7 +48,7 @@ from opastin.stack import BOT_DIR, Stack, ensure_index, ensure_model, free_port,
 
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 SERVICES_SCRIPT = ROOT / "scripts" / "local_services.sh"
-PREFLIGHT = ROOT / "deploy" / "preflight.py"
+PREFLIGHT = BOT_DIR / "preflight.py"
 DEPLOY_ENDPOINTS = ROOT / "deploy" / "endpoints.yml"
 
 MAX_CONVERSATIONS = 500
@@ -671,7 +671,7 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def run_preflight(env: dict[str, str], timeout: float) -> None:
-    """deploy/preflight.py in Rasa's environment: RuntimeError with its message on failure."""
+    """bot/preflight.py in Rasa's environment: RuntimeError with its message on failure."""
     result = subprocess.run(
         [str(RASA_PYTHON), str(PREFLIGHT), "--timeout", str(timeout)],
         env={**os.environ, **env},
@@ -770,10 +770,10 @@ class LocalTopology:
         """Services, preflight, action servers, then the Rasa instances (each set in parallel)."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.start_services()
-        # deploy/ on Rasa's path for the lock store class; bot/ for our connectors and policies.
+        # bot/ on Rasa's path: our lock store, connectors and policies.
         env = {
             "OPASTIN_WEB_PORT": str(self.settings.web_port),
-            "PYTHONPATH": f"{BOT_DIR}{os.pathsep}{DEPLOY_ENDPOINTS.parent}",
+            "PYTHONPATH": str(BOT_DIR),
         }
         if self.store == "postgres":
             run_preflight(self.services, timeout=self.preflight_timeout)

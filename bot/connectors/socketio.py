@@ -75,6 +75,27 @@ def parse_origins(value: str | Iterable[str] | None) -> list[str] | str:
     return origins or default_origins()
 
 
+def session_id_for(requested: Any) -> str:
+    """The session to confirm to a socket: the one the widget asks to resume, if well formed,
+    else a new one (a malformed id could be an attempt to join someone else's room)."""
+    if isinstance(requested, str) and SESSION_ID.match(requested):
+        return requested
+    return uuid.uuid4().hex
+
+
+def session_binding_error(confirmed: str | None, data: dict[str, Any]) -> str | None:
+    """Why a socket may not send this message for its session, or None when it may.
+
+    A socket speaks only for the session the server confirmed to it, whatever `session_id` the
+    message names (Rasa's own channel trusts that field).
+    """
+    if not confirmed:
+        return "send session_request first and wait for session_confirm"
+    if data.get("session_id") not in (None, confirmed):
+        return "session_id differs from the session confirmed to this socket"
+    return None
+
+
 class WebchatOutput(SocketIOOutput):
     """Rasa's socket.io output, but custom payloads are sent as `{"custom": payload}`."""
 
@@ -185,12 +206,7 @@ class PersistentSocketIOInput(SocketIOInput):
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = (
-                requested
-                if isinstance(requested, str) and SESSION_ID.match(requested)
-                else uuid.uuid4().hex
-            )
+            session_id = session_id_for(data.get("session_id") if isinstance(data, dict) else None)
             if self.session_persistence:
                 previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
                 if previous and previous != session_id:
@@ -209,12 +225,8 @@ class PersistentSocketIOInput(SocketIOInput):
             if self.session_persistence:
                 session = await sio.get_session(sid, namespace=namespace)
                 sender_id = session.get("session_id")
-                if not sender_id:
-                    reason = "send session_request first and wait for session_confirm"
-                    await sio.emit(INVALID_EVENT, {"reason": reason}, room=sid, namespace=namespace)
-                    return
-                if data.get("session_id") not in (None, sender_id):
-                    reason = "session_id differs from the session confirmed to this socket"
+                reason = session_binding_error(sender_id, data)
+                if reason:
                     await sio.emit(INVALID_EVENT, {"reason": reason}, room=sid, namespace=namespace)
                     return
             else:

@@ -5,16 +5,15 @@ module also proves that an unreachable Telegram neither stops the server nor bre
 and that the webhook is registered once the API comes up. Updates are then posted to
 Rasa's /webhooks/telegram/webhook as Telegram would, and the fake records what the
 connector sent back. Non-text messages in private chats get a polite "text only" reply;
-joins, edits and channel posts are ignored; all of them get 200.
+joins, edits and channel posts are ignored; all of them get 200. The channel's own code
+without a server (keyboards, splitting, buttons, a rejected token) is tested in Rasa's Python
+by tests/rasa_venv/test_telegram_channel.py.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -25,8 +24,7 @@ from typing import Any
 
 import pytest
 
-from opastin.config import ROOT
-from opastin.stack import BOT_DIR, QUIET_ENV, Stack, free_port
+from opastin.stack import Stack, free_port
 from tests.e2e.conftest import ARTIFACTS, ask, e2e_settings, payload
 from tests.fakes.telegram_bot_api import FakeBotApi
 
@@ -37,7 +35,6 @@ SECRET = "e2e-secret_0123456789"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TAX_QUESTION = "How do I get a tax card?"
 TAX_ORGANISATION = "Finnish Tax Administration"
-RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 _update_ids = itertools.count(500_000)
 
 
@@ -293,125 +290,3 @@ def test_without_a_token_the_channel_is_disabled_and_says_why(stack):
     assert health(stack)["status"] == "disabled"
     log = next(p for p in stack.processes if p.name == "rasa").log_file.read_text()
     assert log.count("telegram channel disabled") == 1, log[-3000:]
-
-
-OUTPUT_SCRIPT = textwrap.dedent(
-    """
-    import asyncio, json, sys
-    from connectors.telegram import TelegramInput, TelegramSettings
-
-    async def main():
-        token, base = sys.argv[1], sys.argv[2]
-        channel = TelegramInput(TelegramSettings(token, "https://example.invalid/hook", "s", base))
-        out = channel.output
-        long_payload = '/inform{"municipality": "helsinki", "purpose": "work", "x": "yyyyyyy"}'
-        await out.send_text_with_buttons(
-            "telegram-2001", "Is this about work?",
-            [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
-        )
-        await out.send_text_with_buttons(
-            "telegram-2002", "Which city do you live in?",
-            [{"title": "Helsinki, work permit", "payload": long_payload},
-             {"title": "Official page", "url": "https://www.vero.fi/en/"}],
-        )
-        words = " ".join(f"word{i}" for i in range(1500))
-        await out.send_text_message("telegram-2003", words + "\\n\\n" + "😀" * 3000)
-        await out.send_custom_json("telegram-2004", {"type": "service_answer", "organisations": []})
-        await out.send_custom_json("telegram-2005", {"text": "Only this text"})
-        received = []
-        async def on_new_message(message):
-            received.append(message.text)
-        mapped = channel.buttons.callback_data(long_payload)
-        for data in (mapped, "btn:unknown"):
-            query = {"id": "q-" + data, "from": {"id": 2002}, "data": data,
-                     "message": {"chat": {"id": 2002, "type": "private"}}}
-            await channel.handle_update({"callback_query": query}, on_new_message)
-        await channel.api.close()
-        print(json.dumps({"received": received, "long_payload": long_payload}))
-
-    asyncio.run(main())
-    """
-)
-
-
-def test_buttons_become_inline_keyboards_and_long_texts_are_split():
-    """The connector's output code itself, in Rasa's Python, against the fake Bot API."""
-    with FakeBotApi(TOKEN) as api:
-        result = subprocess.run(
-            [str(RASA_PYTHON), "-c", OUTPUT_SCRIPT, TOKEN, api.base_url],
-            cwd=BOT_DIR,
-            env={**os.environ, **QUIET_ENV, "PYTHONPATH": str(BOT_DIR)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        out = json.loads(result.stdout.strip().splitlines()[-1])
-        sends = {c.params["chat_id"]: c.params for c in api.calls_of("sendMessage")}
-
-        yes_no = sends[2001]["reply_markup"]["inline_keyboard"]
-        assert yes_no == [
-            [
-                {"text": "Yes", "callback_data": "/affirm"},
-                {"text": "No", "callback_data": "/deny"},
-            ]
-        ]
-        rows = sends[2002]["reply_markup"]["inline_keyboard"]
-        assert [len(row) for row in rows] == [1, 1], "long titles go one per row"
-        mapped = rows[0][0]["callback_data"]
-        assert len(mapped.encode()) <= 64 and mapped != out["long_payload"]
-        assert rows[1][0] == {"text": "Official page", "url": "https://www.vero.fi/en/"}
-
-        parts = [
-            c.params["text"] for c in api.calls_of("sendMessage") if c.params["chat_id"] == 2003
-        ]
-        assert len(parts) >= 3
-        assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in parts)
-        words = " ".join(parts).split()
-        assert words[:1500] == [f"word{i}" for i in range(1500)], "no word is cut or lost"
-        assert "".join(words[1500:]) == "😀" * 3000
-
-        assert 2004 not in sends, "a payload without text is not shown"
-        assert sends[2005]["text"] == "Only this text"
-
-        # A mapped long payload comes back whole; an unknown key is acknowledged, not sent.
-        assert out["received"] == [out["long_payload"]]
-        acks = {
-            c.params["callback_query_id"]: c.params for c in api.calls_of("answerCallbackQuery")
-        }
-        assert set(acks) == {f"q-{mapped}", "q-btn:unknown"}
-        assert "expired" in acks["q-btn:unknown"]["text"]
-
-
-REJECTED_TOKEN_SCRIPT = textwrap.dedent(
-    """
-    import asyncio, json, sys
-    from connectors.telegram import TelegramInput, TelegramSettings
-
-    async def main():
-        settings = TelegramSettings("999:revoked", "https://x.invalid/h", "s", sys.argv[1])
-        channel = TelegramInput(settings)
-        await asyncio.wait_for(channel.register_webhook(), 20)
-        await channel.api.close()
-        print(json.dumps([channel.webhook_registered, channel.registration_error]))
-
-    asyncio.run(main())
-    """
-)
-
-
-def test_a_token_telegram_rejects_is_reported_not_retried_forever():
-    with FakeBotApi(TOKEN) as api:
-        result = subprocess.run(
-            [str(RASA_PYTHON), "-c", REJECTED_TOKEN_SCRIPT, api.base_url],
-            cwd=BOT_DIR,
-            env={**os.environ, **QUIET_ENV, "PYTHONPATH": str(BOT_DIR)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        registered, error = json.loads(result.stdout.strip().splitlines()[-1])
-        assert registered is False
-        assert "401" in error and "Unauthorized" in error
-        assert [(c.method, c.authorized) for c in api.calls] == [("getMe", False)], "one try"

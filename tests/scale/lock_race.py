@@ -2,7 +2,7 @@
 
 Run with Rasa's Python (.venvs/rasa): `python lock_race.py CLASS PROCESSES ROUNDS` with
 REDIS_HOST, REDIS_PORT and REDIS_PASSWORD set; CLASS is `redis` (Rasa 3.6's RedisLockStore)
-or `atomic` (deploy/opastin_lock_store.py, imported from PYTHONPATH). Each round, every
+or `atomic` (bot/lock_store.py, imported from PYTHONPATH). Each round, every
 process waits at a barrier, then takes the lock with Rasa's own `LockStore.lock` and, while
 holding it, counts itself in and out of a Redis counter: a lock that works never sees more
 than one holder, every process gets through every round (no LockError), and nobody waits
@@ -35,7 +35,7 @@ def make_store(kind: str) -> Any:  # a Rasa LockStore
         "key_prefix": "race",
     }
     if kind == "atomic":
-        from opastin_lock_store import AtomicRedisLockStore
+        from lock_store import AtomicRedisLockStore
 
         return AtomicRedisLockStore(**options)
     from rasa.core.lock_store import RedisLockStore

@@ -2,7 +2,7 @@
 
 Why: Rasa 3.6's RedisLockStore changes a conversation's ticket queue by read-modify-write, so
 two Rasa instances can hold one conversation's lock at once (and lose messages, see
-test_topology). deploy/opastin_lock_store.py makes each change a Redis transaction. The same
+test_topology). bot/lock_store.py makes each change a Redis transaction. The same
 race run against both shows that ours holds and that the race is real (so the check can fail).
 """
 
@@ -15,7 +15,8 @@ import subprocess
 import pytest
 
 from opastin.config import ROOT
-from tools.loadtest import DEPLOY_ENDPOINTS, RASA_PYTHON
+from opastin.stack import BOT_DIR
+from tools.loadtest import RASA_PYTHON
 
 RACE = ROOT / "tests" / "scale" / "lock_race.py"
 PROCESSES, ROUNDS = 4, 20
@@ -24,7 +25,7 @@ PROCESSES, ROUNDS = 4, 20
 def race(kind: str, services: dict[str, str]) -> dict[str, int]:
     result = subprocess.run(
         [str(RASA_PYTHON), str(RACE), kind, str(PROCESSES), str(ROUNDS)],
-        env={**os.environ, **services, "PYTHONPATH": str(DEPLOY_ENDPOINTS.parent)},
+        env={**os.environ, **services, "PYTHONPATH": str(BOT_DIR)},
         capture_output=True,
         text=True,
         timeout=120,

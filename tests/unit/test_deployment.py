@@ -3,7 +3,7 @@
 No Docker engine runs here, so what can be checked without one is checked statically: the
 compose file through Debian's `docker-compose config`, service names in the endpoints, ports,
 volumes, the variables every file expects, and what the images copy. The same endpoints file,
-lock store, preflight and nginx.conf run for real in tests/scale.
+lock store and preflight (bot/) and nginx.conf run for real in tests/scale.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import yaml
 from opastin.config import ROOT
 
 DEPLOY = ROOT / "deploy"
+BOT = ROOT / "bot"  # the Rasa project and its Python code, copied to /app in the image
 SERVICES = {"rasa", "actions", "postgres", "redis", "web"}
 
 
@@ -72,7 +73,7 @@ def test_rasa_talks_to_services_by_name() -> None:
     assert env["POSTGRES_PORT"] == "5432" and env["REDIS_PORT"] == "6379"
     endpoints = yaml.safe_load((DEPLOY / "endpoints.yml").read_text())
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
-    assert endpoints["lock_store"]["type"] == "opastin_lock_store.AtomicRedisLockStore"
+    assert endpoints["lock_store"]["type"] == "lock_store.AtomicRedisLockStore"
     assert endpoints["action_endpoint"]["url"] == "${ACTION_ENDPOINT_URL}"
     assert "--endpoints endpoints.yml" in rasa["command"]
     for name in ("postgres", "redis", "actions"):
@@ -82,7 +83,7 @@ def test_rasa_talks_to_services_by_name() -> None:
 def test_every_variable_rasa_reads_is_set_in_compose() -> None:
     env = config()["services"]["rasa"]["environment"]
     needed = variables((DEPLOY / "endpoints.yml").read_text())
-    preflight = (DEPLOY / "preflight.py").read_text()
+    preflight = (BOT / "preflight.py").read_text()
     needed |= set(re.findall(r'env\["([A-Z_]+)"\]', preflight))
     assert needed <= set(env), needed - set(env)
     assert all(env[name] not in ("", None) for name in needed)
@@ -99,8 +100,13 @@ def test_rasa_image_carries_the_deploy_files_and_checks_first() -> None:
     dockerfile = (DEPLOY / "Dockerfile.rasa").read_text()
     assert "FROM rasa/rasa:3.6.21-full" in dockerfile
     assert "COPY deploy/endpoints.yml /app/endpoints.yml" in dockerfile
-    assert "deploy/opastin_lock_store.py" in dockerfile and "deploy/preflight.py" in dockerfile
-    assert (DEPLOY / "opastin_lock_store.py").read_text().count("class AtomicRedisLockStore(") == 1
+    assert "COPY bot /app\n" in dockerfile and "PYTHONPATH=/app" in dockerfile
+    # The lock store class the endpoints name is importable from /app, that is from bot/.
+    lock_store = yaml.safe_load((DEPLOY / "endpoints.yml").read_text())["lock_store"]["type"]
+    module, _, name = lock_store.rpartition(".")
+    source = (BOT / (module.replace(".", "/") + ".py")).read_text()
+    assert source.count(f"class {name}(") == 1, lock_store
+    assert (BOT / "preflight.py").exists()
     assert 'ENTRYPOINT ["opastin-rasa"]' in dockerfile
     entrypoint = (DEPLOY / "rasa-entrypoint.sh").read_text()
     assert "python /app/preflight.py" in entrypoint and 'exec rasa "$@"' in entrypoint

@@ -13,9 +13,9 @@ calls are synchronous.
 Here every change of the queue is a Redis optimistic transaction (WATCH/MULTI/EXEC, retried
 on conflict); the waiting, lifetimes and key format are Rasa's own, so the two classes can
 share a Redis during a rolling upgrade only at the risk of the race above. Configure it in the
-endpoints file as `lock_store: type: opastin_lock_store.AtomicRedisLockStore` with the same
-keys as `type: redis`; the module must be on Rasa's PYTHONPATH (deploy/Dockerfile.rasa puts
-it in /app).
+endpoints file as `lock_store: type: lock_store.AtomicRedisLockStore` with the same keys as
+`type: redis`; bot/ must be on Rasa's PYTHONPATH (deploy/Dockerfile.rasa copies it to /app,
+which is).
 """
 
 from __future__ import annotations

@@ -1,0 +1,73 @@
+"""A minimal Telegram Bot API client for the Telegram channel (bot/connectors/telegram.py).
+
+One aiohttp session that lives in the server's own loop (created on first use, closed when the
+server stops), any Bot API base URL (tests use a fake one), short rate limits waited out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+
+
+class TelegramApiError(Exception):
+    """The Bot API refused a call or could not be reached."""
+
+    def __init__(
+        self, method: str, description: str, code: int | None = None, retry_after: float = 0
+    ) -> None:
+        super().__init__(f"{method}: {description}" + (f" (error {code})" if code else ""))
+        self.method = method
+        self.code = code
+        self.retry_after = retry_after
+
+
+class BotApi:
+    """A minimal Bot API client; its session is created in, and bound to, the running loop."""
+
+    def __init__(self, token: str, api_base: str, timeout: float = 15) -> None:
+        self._url = f"{api_base}/bot{token}"
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._loop = loop
+        return self._session
+
+    async def call(self, method: str, **params: Any) -> Any:
+        """Call a Bot API method; waits out short rate limits (429) up to twice."""
+        for attempt in range(3):
+            try:
+                async with self._client().post(f"{self._url}/{method}", json=params) as answer:
+                    try:
+                        body = await answer.json(content_type=None)
+                    except ValueError:
+                        body = {"ok": False, "description": f"HTTP {answer.status}, not JSON"}
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+                raise TelegramApiError(method, f"unreachable: {error!r}") from error
+            if isinstance(body, dict) and body.get("ok"):
+                return body.get("result")
+            body = body if isinstance(body, dict) else {}
+            retry_after = float((body.get("parameters") or {}).get("retry_after") or 0)
+            error = TelegramApiError(
+                method,
+                str(body.get("description") or f"HTTP {answer.status}"),
+                body.get("error_code") or answer.status,
+                retry_after,
+            )
+            if error.code == 429 and 0 < retry_after <= 30 and attempt < 2:
+                await asyncio.sleep(retry_after)
+                continue
+            raise error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None

@@ -1,0 +1,65 @@
+"""Unit tests of the code that runs in the Rasa venv (bot/): run them with that venv.
+
+    .venvs/rasa/bin/python -m pytest tests/rasa_venv      (or: make test-rasa)
+
+No trained model and no server: the connectors' rules on plain data, the featurizer on a few
+messages, the policy on real trackers, the lock store on a private redis-server.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from opastin.stack import BOT_DIR, free_port
+
+if importlib.util.find_spec("rasa") is None:
+    pytest.exit(
+        "tests/rasa_venv needs Rasa: run it with .venvs/rasa/bin/python -m pytest tests/rasa_venv",
+        returncode=4,
+    )
+# As Rasa imports them (PYTHONPATH=bot): connectors.*, components.*, policies.*, lock_store.
+if str(BOT_DIR) not in sys.path:
+    sys.path.insert(0, str(BOT_DIR))
+
+
+@pytest.fixture(scope="session")
+def redis_options(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """A private redis-server on loopback (no persistence, a password): its connection options.
+
+    Started directly rather than by scripts/local_services.sh, which also initialises a
+    PostgreSQL cluster (about 15 s); the lock store needs only Redis, which starts in
+    milliseconds. A missing redis-server fails the test: scripts/system_deps.sh installs it.
+    """
+    server = shutil.which("redis-server")
+    assert server, "redis-server is not installed (run scripts/system_deps.sh)"
+    import redis
+
+    port, password = free_port(), "rasa-venv-tests"
+    work_dir = tmp_path_factory.mktemp("redis")
+    command = [server, "--bind", "127.0.0.1", "--port", str(port), "--requirepass", password]
+    command += ["--save", "", "--appendonly", "no", "--dir", str(work_dir)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    options = {"host": "127.0.0.1", "port": port, "password": password}
+    try:
+        client = redis.StrictRedis(**options, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert process.poll() is None, f"redis-server exited with {process.returncode}"
+                assert time.monotonic() < deadline, "redis-server did not answer within 10 s"
+                time.sleep(0.05)
+        client.close()
+        yield options
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

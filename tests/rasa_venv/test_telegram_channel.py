@@ -1,0 +1,172 @@
+"""The Telegram channel's own code against the fake Bot API: what it sends, what it hands on.
+
+No Rasa server: the channel objects are driven directly, in Rasa's Python, and the fake
+records every Bot API call (and refuses what Telegram would refuse).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from connectors.telegram import TelegramInput
+from connectors.telegram_protocol import TelegramSettings, utf16_length
+from rasa.core.channels.channel import UserMessage
+
+from tests.fakes.telegram_bot_api import FakeBotApi
+
+TOKEN = "123456789:AAE-fake_token_for_tests"
+LONG_PAYLOAD = '/inform{"municipality": "helsinki", "purpose": "work", "x": "yyyyyyy"}'
+
+
+def channel_for(api: FakeBotApi, token: str = TOKEN) -> TelegramInput:
+    return TelegramInput(TelegramSettings(token, "https://example.invalid/hook", "s", api.base_url))
+
+
+def run(channel: TelegramInput, work: Any) -> Any:
+    """Run a coroutine in a fresh loop, closing the channel's HTTP session in the same loop."""
+
+    async def main() -> Any:
+        try:
+            return await work
+        finally:
+            await channel.api.close()
+
+    return asyncio.run(main())
+
+
+def texts_to(api: FakeBotApi, chat: int) -> list[str]:
+    return [c.params["text"] for c in api.calls_of("sendMessage") if c.params["chat_id"] == chat]
+
+
+def test_buttons_become_inline_keyboards() -> None:
+    with FakeBotApi(TOKEN) as api:
+        channel = channel_for(api)
+        out = channel.output
+
+        async def send() -> None:
+            yes_no = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+            await out.send_text_with_buttons("telegram-2001", "Is this about work?", yes_no)
+            city = [
+                {"title": "Helsinki, work permit", "payload": LONG_PAYLOAD},
+                {"title": "Official page", "url": "https://www.vero.fi/en/"},
+            ]
+            await out.send_text_with_buttons("telegram-2002", "Which city?", city)
+
+        run(channel, send())
+        sends = {c.params["chat_id"]: c.params for c in api.calls_of("sendMessage")}
+    assert sends[2001]["text"] == "Is this about work?"
+    assert sends[2001]["reply_markup"]["inline_keyboard"] == [
+        [{"text": "Yes", "callback_data": "/affirm"}, {"text": "No", "callback_data": "/deny"}]
+    ]
+    rows = sends[2002]["reply_markup"]["inline_keyboard"]
+    assert [len(row) for row in rows] == [1, 1], "long titles go one per row"
+    assert channel.buttons.payload(rows[0][0]["callback_data"]) == LONG_PAYLOAD
+    assert rows[1][0] == {"text": "Official page", "url": "https://www.vero.fi/en/"}
+    assert all(not c.get("parse_mode") for c in sends.values()), "plain text, nothing interpreted"
+
+
+def test_long_texts_are_split_and_custom_payloads_show_only_their_text() -> None:
+    words = " ".join(f"word{i}" for i in range(1500))
+    with FakeBotApi(TOKEN) as api:
+        channel = channel_for(api)
+        out = channel.output
+
+        async def send() -> None:
+            await out.send_text_message("telegram-2003", words + "\n\n" + "😀" * 3000)
+            payload = {"type": "service_answer", "organisations": []}
+            await out.send_custom_json("telegram-2004", payload)
+            await out.send_custom_json("telegram-2005", {"text": "Only this text"})
+
+        run(channel, send())
+        parts = texts_to(api, 2003)
+        assert len(parts) >= 3 and all(utf16_length(p) <= 4096 for p in parts)
+        received = " ".join(parts).split()
+        assert received[:1500] == words.split(), "no word is cut or lost"
+        assert "".join(received[1500:]) == "😀" * 3000
+        assert texts_to(api, 2004) == [], "a payload without text is not shown"
+        assert texts_to(api, 2005) == ["Only this text"]
+
+
+def test_a_pressed_button_is_acknowledged_then_its_payload_sent_to_the_bot() -> None:
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    with FakeBotApi(TOKEN) as api:
+        channel = channel_for(api)
+        mapped = channel.buttons.callback_data(LONG_PAYLOAD)
+
+        async def press() -> list[str]:
+            outcomes = []
+            for data in (mapped, "btn:unknown"):
+                query = {
+                    "id": "q-" + data,
+                    "from": {"id": 2002, "language_code": "fi"},
+                    "data": data,
+                    "message": {"chat": {"id": 2002, "type": "private"}},
+                }
+                outcomes.append(
+                    await channel.handle_update({"callback_query": query}, on_new_message)
+                )
+            return outcomes
+
+        assert run(channel, press()) == ["button", "ignored:button"]
+        acks = {
+            c.params["callback_query_id"]: c.params for c in api.calls_of("answerCallbackQuery")
+        }
+    assert set(acks) == {f"q-{mapped}", "q-btn:unknown"}
+    assert "expired" in acks["q-btn:unknown"]["text"] and "text" not in acks[f"q-{mapped}"]
+    assert [m.text for m in received] == [LONG_PAYLOAD], "the mapped payload comes back whole"
+    message = received[0]
+    assert (message.sender_id, message.input_channel) == ("telegram-2002", "telegram")
+    assert message.metadata == {"telegram_chat_id": 2002, "language": "fi"}
+    assert message.output_channel is channel.output
+
+
+def test_updates_are_handled_once_and_unreadable_ones_answered_politely() -> None:
+    received: list[str] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message.text)
+
+    question = {
+        "update_id": 77,
+        "message": {"from": {"id": 3}, "chat": {"id": 3, "type": "private"}, "text": "/restart"},
+    }
+    sticker = {
+        "update_id": 78,
+        "message": {"from": {"id": 4}, "chat": {"id": 4, "type": "private"}, "sticker": {}},
+    }
+    with FakeBotApi(TOKEN) as api:
+        channel = channel_for(api)
+
+        async def deliver() -> list[str]:
+            updates = (question, question, sticker)
+            return [await channel.handle_update(u, on_new_message) for u in updates]
+
+        assert run(channel, deliver()) == ["answered", "duplicate", "text_only_reply"]
+        assert received == ["/restart", "/greet"], "one command, two intents, handled once"
+        assert len(texts_to(api, 4)) == 1 and "text" in texts_to(api, 4)[0]
+
+
+def test_a_token_telegram_rejects_is_reported_not_retried_forever() -> None:
+    with FakeBotApi(TOKEN) as api:
+        channel = channel_for(api, token="999:revoked")
+        run(channel, asyncio.wait_for(channel.register_webhook(), 20))
+        calls = [(c.method, c.authorized) for c in api.calls]
+    assert channel.webhook_registered is False
+    assert "401" in channel.registration_error and "Unauthorized" in channel.registration_error
+    assert calls == [("getMe", False)], "one try"
+
+
+def test_the_webhook_is_registered_with_the_secret_after_one_get_me() -> None:
+    with FakeBotApi(TOKEN) as api:
+        channel = channel_for(api)
+        run(channel, asyncio.wait_for(channel.register_webhook(), 20))
+        set_webhook = api.calls_of("setWebhook")
+    assert channel.webhook_registered and channel.registration_error is None
+    assert channel.bot_username == "opastin_test_bot"
+    assert [c.params["secret_token"] for c in set_webhook] == ["s"]
+    assert set_webhook[0].params["url"] == "https://example.invalid/hook"
