@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import ipaddress
 import json
-import math
 import os
 import subprocess
 import sys
@@ -44,7 +43,9 @@ import aiohttp
 import yaml
 
 from opastin.config import ROOT, Settings
-from opastin.stack import BOT_DIR, Stack, ensure_index, ensure_model, free_port, log
+from opastin.stack import BOT_DIR, Stack, ensure_index, ensure_model, log
+from tools.servers import free_port
+from tools.stats import percentile
 
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 SERVICES_SCRIPT = ROOT / "scripts" / "local_services.sh"
@@ -130,13 +131,6 @@ class Conversation:
     channel: Literal["rest", "socketio"]
     turns: list[Turn] = field(default_factory=list)
     ordered: bool = True  # False when several messages were in flight at once (burst)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (no interpolation: every figure is a measured latency)."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
-    return ordered[rank - 1]
 
 
 @dataclass

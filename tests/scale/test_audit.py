@@ -15,7 +15,6 @@ from tools.loadtest import (
     LoadReport,
     Turn,
     audit_conversation,
-    percentile,
     require_loopback,
 )
 
@@ -82,16 +81,6 @@ def test_failed_turns_are_not_claimed_either_way() -> None:
     result = conversation(2)
     result.turns[1].error = "HTTP 500"
     assert audit_conversation(result, stored(1)) == []
-
-
-def test_percentiles_are_measured_values() -> None:
-    values = [float(v) for v in range(1, 101)]
-    assert (percentile(values, 50), percentile(values, 95), percentile(values, 99)) == (
-        50.0,
-        95.0,
-        99.0,
-    )
-    assert percentile([7.0], 99) == 7.0
 
 
 def test_report_is_not_ok_with_errors_or_problems_or_without_audit() -> None:

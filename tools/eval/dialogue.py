@@ -33,7 +33,8 @@ from typing import Any
 import yaml
 
 from opastin.config import ROOT, Settings
-from opastin.stack import ensure_index, ensure_model, throwaway_stack
+from opastin.stack import ensure_index, ensure_model
+from tools.servers import throwaway_stack
 
 SETS = {
     "dev": ROOT / "evaluation" / "dev_questions.yaml",

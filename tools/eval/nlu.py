@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # runs in both venvs: no opastin.config here
 BOT_DIR = ROOT / "bot"
 CONFIGS_DIR = BOT_DIR / "configs"
 NLU_DIR = BOT_DIR / "data" / "nlu"
@@ -344,8 +344,9 @@ def bench_pipeline(pipeline_config: Path, turns: int = 100) -> dict[str, float]:
     """Train a full model with this pipeline, start both servers, time ready and REST turns."""
 
     from opastin.config import Settings
-    from opastin.stack import QUIET_ENV, RASA_BIN, ensure_index, throwaway_stack
-    from tools.bench.turns import percentile_ms, rest_latencies
+    from opastin.stack import QUIET_ENV, RASA_BIN, ensure_index
+    from tools.servers import rest_latencies, throwaway_stack
+    from tools.stats import percentiles_ms
 
     base = Settings.from_env()
     base.var_dir.mkdir(parents=True, exist_ok=True)
@@ -368,8 +369,8 @@ def bench_pipeline(pipeline_config: Path, turns: int = 100) -> dict[str, float]:
     return {
         "train_seconds": train_seconds,
         "ready_seconds": stack.ready_seconds["rasa"],
-        "p50_ms": percentile_ms(latencies, 50),
-        "p95_ms": percentile_ms(latencies, 95),
+        "p50_ms": percentiles_ms(latencies)[50],
+        "p95_ms": percentiles_ms(latencies)[95],
     }
 
 
