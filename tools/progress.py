@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
-from typing import TypeVar
-
 from tqdm import tqdm
-
-T = TypeVar("T")
 
 
 def progress_bar(total: int | None, description: str, unit: str = "it") -> tqdm:
     """A bar to update by hand (`bar.update(n)`, `bar.set_postfix_str(...)`); close it after."""
     return tqdm(
         total=total, desc=description, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=True
-    )
-
-
-def tracked(items: Iterable[T], total: int | None, description: str, unit: str = "it") -> tqdm:
-    """`items`, iterated with a bar."""
-    return tqdm(
-        items, total=total, desc=description, unit=unit, file=sys.stderr, dynamic_ncols=True
     )
