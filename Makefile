@@ -71,10 +71,10 @@ index: setup  ## build the search index if the corpus or encoder changed
 prepare: setup  ## build the index and train the Rasa model if needed
 	@$(ACTIONS_PY) -m opastin prepare
 
-eval: setup  ## retrieval evaluation table over evaluation/dev_questions.yaml
+eval: setup  ## retrieval evaluation tables, and pictures in var/reports/
 	@$(ACTIONS_PY) -m tools.eval.retrieval
 
-nlu-eval: setup  ## NLU pipelines: cross-validation per language, then ready time and turn latency
+nlu-eval: setup  ## NLU pipelines: cross-validation per language, ready time, turn latency; pictures
 	@$(ACTIONS_PY) -m tools.eval.nlu
 
 bench: setup  ## latency, build time and memory benchmarks for this machine

@@ -3,7 +3,7 @@
 Why: Rasa 3.6's SQL tracker store retries an unreachable database every 5 s forever at
 start-up, without serving and without saying so above WARNING; and its Redis lock store only
 fails on the first user message. Run this first (docker-compose.yml does, so does
-tools/loadtest.py) with the variables deploy/endpoints.yml reads:
+tools/loadtest/) with the variables deploy/endpoints.yml reads:
 
     POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD
     REDIS_HOST REDIS_PORT REDIS_PASSWORD

@@ -6,12 +6,12 @@ so the tests start the servers exactly the way a user does.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import fcntl
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from opastin.config import ROOT, Settings
 
@@ -37,12 +38,6 @@ QUIET_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
 }
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def model_hash() -> str:
@@ -103,14 +98,32 @@ def _train(settings: Settings, model: Path) -> None:
     log_file = settings.var_dir / "logs" / "train.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     env = _env(settings, {"PYTHONPATH": str(BOT_DIR)})
-    with log_file.open("w") as out:
-        result = subprocess.run(command, cwd=BOT_DIR, env=env, stdout=out, stderr=out)
+    with log_file.open("wb") as out:
+        returncode = _run_streamed(command, env, out)
     trained = models / f"{partial}.tar.gz"
-    if result.returncode != 0 or not trained.exists():
+    if returncode != 0 or not trained.exists():
         tail = "".join(log_file.read_text().splitlines(keepends=True)[-30:])
         raise SystemExit(f"error: rasa train failed; last lines of {log_file}:\n{tail}")
     os.replace(trained, model)  # a model file is complete or absent, never half-written
     log(f"model trained in {time.monotonic() - started:.0f} s: {model.name}")
+
+
+def _run_streamed(command: list[str], env: dict[str, str], copy: BinaryIO) -> int:
+    """Run `rasa train` in bot/, its output (progress bars included) to stderr and to `copy`.
+
+    Training takes minutes; Rasa's own progress output says how far it is instead of silence.
+    Carriage returns are kept, so the bars redraw one line on a terminal.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with subprocess.Popen(
+        command, cwd=BOT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as process:
+        assert process.stdout is not None
+        while chunk := process.stdout.read1(4096):
+            copy.write(chunk)
+            sys.stderr.write(decoder.decode(chunk))
+            sys.stderr.flush()
+    return process.returncode
 
 
 def _env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -331,23 +344,6 @@ def rasa_terminal(settings: Settings, command: str, extra_args: Sequence[str] = 
         return 130
     finally:
         stack.stop()
-
-
-@contextlib.contextmanager
-def throwaway_stack(base: Settings, model: Path, workdir: Path) -> Iterator[Stack]:
-    """Both servers on free ports with a tracker store in `workdir`, for measurements.
-
-    The servers are always stopped, also when the caller fails.
-    """
-    settings = base.model_copy(
-        update={
-            "rasa_port": free_port(),
-            "actions_port": free_port(),
-            "tracker_db": workdir / "tracker.db",
-        }
-    )
-    with Stack(settings, model, workdir / "logs").started() as stack:
-        yield stack
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Private PostgreSQL and Redis on loopback, for the multi-instance topology without containers
-# (tests/scale, tools/loadtest.py). Nothing system-wide: free ports on 127.0.0.1, data in a
+# (tests/scale, tools/loadtest/). Nothing system-wide: free ports on 127.0.0.1, data in a
 # fresh temporary directory, removed again by `stop`.
 #
 #   scripts/local_services.sh start STATE_DIR   # writes STATE_DIR/services.env (KEY=value)

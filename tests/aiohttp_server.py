@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from aiohttp import web
 
-from opastin.stack import free_port
+from tools.servers import free_port
 
 
 @contextlib.contextmanager

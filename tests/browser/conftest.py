@@ -22,11 +22,12 @@ from typing import Any
 import pytest
 
 from opastin.config import ROOT
-from opastin.stack import QUIET_ENV, Stack, free_port
+from opastin.stack import QUIET_ENV, Stack
 from opastin.web import WIDGET_BUNDLE, make_app
 from tests.aiohttp_server import serve
 from tests.chromium import observations, require_browser, run_driver
 from tests.e2e.conftest import ARTIFACTS, e2e_settings
+from tools.servers import free_port
 
 DRIVER = Path(__file__).with_name("drive.js")
 ECHO_BOT = Path(__file__).with_name("echo_bot.py")

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from opastin.stack import free_port
 from opastin.web import make_app, websocket_origin
 from tests.aiohttp_server import serve
+from tools.servers import free_port
 
 SOCKET_URL = "http://127.0.0.1:5005"
 

@@ -1,23 +1,107 @@
 """Our socket.io connector (bot/connectors/socketio.py) in the real Rasa server, without a browser.
 
-A small Engine.IO polling client speaks the protocol the widget speaks, so each fix is checked
-on its own: replies reach a session after a reconnect (Rasa's un-awaited enter_room), custom
+python-socketio's client speaks the protocol the widget speaks (Engine.IO v4; HTTP long-polling
+here, the widget's fallback transport, which needs no extra package), so each fix is checked on
+its own: replies reach a session after a reconnect (Rasa's un-awaited enter_room), custom
 payloads arrive, foreign origins and malformed messages are refused with a reason.
 """
 
 from __future__ import annotations
 
+import queue
+import time
+import urllib.error
+import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+import socketio
+from socketio.exceptions import ConnectionError as SocketIOConnectionError
 
 from tests.browser.conftest import tracker_events, user_messages
-from tests.browser.socketio_polling import PollingClient, SocketIOError, handshake
 
 pytestmark = pytest.mark.e2e
 
 FOREIGN = "https://evil.example"
+
+
+class SocketRefused(RuntimeError):
+    """The server refused the connection; the message carries its reason."""
+
+
+class WidgetSocket:
+    """One socket.io connection through python-socketio's client, speaking as `origin`.
+
+    Events are kept in arrival order; `wait_for` takes the first that matches and keeps the
+    others for later calls, as a test reads them in its own order.
+    """
+
+    def __init__(self, base_url: str, origin: str) -> None:
+        self.base_url, self.origin = base_url, origin
+        self.client = socketio.Client(reconnection=False)
+        self.incoming: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.received: list[tuple[str, Any]] = []
+        self.refusal: Any = None
+
+        @self.client.on("*")
+        def any_event(event: str, *args: Any) -> None:
+            self.incoming.put((event, args[0] if args else None))
+
+        @self.client.event
+        def connect_error(data: Any) -> None:
+            self.refusal = data
+
+    def connect(self) -> WidgetSocket:
+        try:
+            self.client.connect(
+                self.base_url,
+                headers={"Origin": self.origin},
+                transports=["polling"],
+                wait_timeout=10,
+            )
+        except SocketIOConnectionError as error:
+            raise SocketRefused(f"{error}: {self.refusal}") from None
+        return self
+
+    def emit(self, event: str, data: Any) -> None:
+        self.client.emit(event, data)
+
+    def wait_for(
+        self, event: str, timeout: float = 60, match: Callable[[Any], bool] | None = None
+    ) -> Any:
+        """Data of the next `event` (for which `match(data)` is true, if given)."""
+        for index, (name, data) in enumerate(self.received):
+            if name == event and (match is None or match(data)):
+                del self.received[index]
+                return data
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                name, data = self.incoming.get(timeout=left)
+            except queue.Empty:
+                break
+            if name == event and (match is None or match(data)):
+                return data
+            self.received.append((name, data))
+        raise TimeoutError(f"no {event!r} within {timeout} s; got {self.received}")
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+def handshake(base_url: str, origin: str, transport: str = "polling") -> tuple[int, Any, str]:
+    """Status, headers and body of a bare Engine.IO handshake sent with this Origin header."""
+    request = urllib.request.Request(
+        f"{base_url.rstrip('/')}/socket.io/?EIO=4&transport={transport}",
+        headers={"Origin": origin},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode(errors="replace")
 
 
 @pytest.fixture
@@ -26,18 +110,18 @@ def page_origin(web_stack) -> str:
 
 
 @pytest.fixture
-def client(web_stack, page_origin) -> Iterator[PollingClient]:
-    connection = PollingClient(web_stack.rasa_url, origin=page_origin).connect()
+def client(web_stack, page_origin) -> Iterator[WidgetSocket]:
+    connection = WidgetSocket(web_stack.rasa_url, page_origin).connect()
     yield connection
     connection.close()
 
 
-def start_session(client: PollingClient, session_id: str | None = None) -> str:
+def start_session(client: WidgetSocket, session_id: str | None = None) -> str:
     client.emit("session_request", {"session_id": session_id})
     return client.wait_for("session_confirm", timeout=10)
 
 
-def bot_texts_until(client: PollingClient, needle: str) -> list[str]:
+def bot_texts_until(client: WidgetSocket, needle: str) -> list[str]:
     texts: list[str] = []
     while not any(needle in t for t in texts):
         texts.append(client.wait_for("bot_uttered", match=lambda d: "text" in d)["text"])
@@ -55,8 +139,8 @@ def test_only_configured_origins_may_connect(web_stack, page_origin):
         assert status == 400, f"{transport} from a foreign origin must be refused"
         assert "not an accepted origin" in body
         assert not headers.get_all("Access-Control-Allow-Origin")
-    with pytest.raises(SocketIOError, match="not an accepted origin"):
-        PollingClient(web_stack.rasa_url, origin=FOREIGN).connect()
+    with pytest.raises(SocketRefused, match="not an accepted origin"):
+        WidgetSocket(web_stack.rasa_url, FOREIGN).connect()
 
 
 def test_reply_reaches_the_session_after_a_reconnect(web_stack, page_origin, client):
@@ -67,7 +151,7 @@ def test_reply_reaches_the_session_after_a_reconnect(web_stack, page_origin, cli
     client.close()
 
     # A new socket (the page after a reload) asks for the same session and keeps talking.
-    again = PollingClient(web_stack.rasa_url, origin=page_origin).connect()
+    again = WidgetSocket(web_stack.rasa_url, page_origin).connect()
     try:
         assert start_session(again, session_id) == session_id
         again.emit(

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from opastin.config import ROOT, Settings
-from opastin.stack import Stack, free_port
+from opastin.stack import Stack
+from tools.servers import free_port
 
 ARTIFACTS = ROOT / "test-artifacts"
 

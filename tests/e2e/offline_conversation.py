@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from opastin.config import Settings  # noqa: E402
-from opastin.stack import throwaway_stack  # noqa: E402
 from tools.eval.dialogue import ask, payload_of  # noqa: E402
+from tools.servers import throwaway_stack  # noqa: E402
 
 QUESTIONS = ["How do I get a tax card?", "I need a residence permit", "Miten saan verokortin?"]
 

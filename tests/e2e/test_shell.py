@@ -17,7 +17,7 @@ import pexpect
 import pytest
 
 from opastin.config import ROOT
-from opastin.stack import free_port
+from tools.servers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PROMPT = "Your input ->"

@@ -24,9 +24,10 @@ from typing import Any
 
 import pytest
 
-from opastin.stack import Stack, free_port
+from opastin.stack import Stack
 from tests.e2e.conftest import ARTIFACTS, ask, e2e_settings, payload
 from tests.fakes.telegram_bot_api import FakeBotApi
+from tools.servers import free_port
 
 pytestmark = pytest.mark.e2e
 

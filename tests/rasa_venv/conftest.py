@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from opastin.stack import BOT_DIR, free_port
+from opastin.stack import BOT_DIR
+from tools.servers import free_port
 
 if importlib.util.find_spec("rasa") is None:
     pytest.exit(

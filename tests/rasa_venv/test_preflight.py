@@ -12,7 +12,7 @@ import preflight
 import pytest
 import redis
 
-from opastin.stack import free_port
+from tools.servers import free_port
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from opastin.config import ROOT, Settings
-from opastin.stack import free_port
 from tools.loadtest import (
     SERVICES_SCRIPT,
     Conversation,
@@ -25,6 +24,7 @@ from tools.loadtest import (
     read_env_file,
     run_load,
 )
+from tools.servers import free_port
 
 ARTIFACTS = ROOT / "test-artifacts" / "scale"
 

@@ -15,9 +15,9 @@ from tools.loadtest import (
     LoadReport,
     Turn,
     audit_conversation,
-    percentile,
     require_loopback,
 )
+from tools.loadtest.report import timeline
 
 ANSWER = {"type": "service_answer", "organisations": [{"id": "vero"}]}
 
@@ -84,16 +84,6 @@ def test_failed_turns_are_not_claimed_either_way() -> None:
     assert audit_conversation(result, stored(1)) == []
 
 
-def test_percentiles_are_measured_values() -> None:
-    values = [float(v) for v in range(1, 101)]
-    assert (percentile(values, 50), percentile(values, 95), percentile(values, 99)) == (
-        50.0,
-        95.0,
-        99.0,
-    )
-    assert percentile([7.0], 99) == 7.0
-
-
 def test_report_is_not_ok_with_errors_or_problems_or_without_audit() -> None:
     good = LoadReport("x", [conversation(2)], 1.0, problems=[])
     assert good.ok
@@ -127,3 +117,20 @@ def test_load_goes_to_loopback_only() -> None:
     for url in ("http://10.0.0.5:5005", "http://192.168.1.2", "https://www.hel.fi/"):
         with pytest.raises(SystemExit, match="only targets loopback"):
             require_loopback(url)
+
+
+def test_timeline_counts_answered_turns_per_second_and_shows_stalls() -> None:
+    def turn(sent: float, latency: float, error: str | None = None) -> Turn:
+        return Turn(0, "q", 0, latency, [], error, sent_at=sent)
+
+    turns = [
+        turn(100.0, 0.1),  # second 0
+        turn(100.2, 0.5),  # second 0
+        turn(100.9, 0.2),  # answered at 101.1: second 1
+        turn(101.0, 2.5),  # second 3 (nothing answered in second 2)
+        turn(101.0, 0.1, error="HTTP 500"),  # failed turns are not throughput
+    ]
+    seconds = timeline(turns)
+    assert [(s.second, s.turns) for s in seconds] == [(0, 2), (1, 1), (2, 0), (3, 1)]
+    assert [s.p95_ms for s in seconds] == pytest.approx([500.0, 200.0, None, 2500.0])
+    assert timeline([turn(1.0, 0.1, error="silence")]) == []

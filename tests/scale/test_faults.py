@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from opastin.stack import free_port
 from tests.scale.conftest import BackgroundLoad, topology_settings
 from tools.loadtest import LoadPlan, LoadReport, LocalTopology, audit
+from tools.servers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

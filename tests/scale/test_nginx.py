@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from opastin.config import ROOT
-from opastin.stack import free_port
 from tests.scale.conftest import ARTIFACTS
 from tools.loadtest import LoadPlan, LoadReport, LocalTopology, audit, run_load
+from tools.servers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NGINX = "/usr/sbin/nginx"  # Debian's package (scripts/system_deps.sh)

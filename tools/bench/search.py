@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import statistics
 import sys
 import tempfile
 import time
@@ -25,19 +24,15 @@ import numpy as np
 from embeddings.encoders import load_encoder
 from opastin.config import Settings
 from tools.eval.retrieval import DEV_SET, engine_for, load_questions, parse_config
+from tools.servers import free_port, rss_mb
+from tools.stats import percentiles_ms
 
 DIM = 384
 
 
-def p50_p95_ms(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1000, p95 * 1000
-
-
 def percentiles(samples: list[float]) -> str:
-    p50, p95 = p50_p95_ms(samples)
-    return f"p50 {p50:6.1f} ms   p95 {p95:6.1f} ms"
+    ms = percentiles_ms(samples, (50, 95))
+    return f"p50 {ms[50]:6.1f} ms   p95 {ms[95]:6.1f} ms"
 
 
 def query_latency(name: str, queries: list[str], settings: Settings, cache: Path) -> None:
@@ -149,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             recall = np.mean(
                 [len(set(a) & set(b)) / 10 for a, b in zip(results, exact, strict=True)]
             )
-            p50, p95 = p50_p95_ms(times)
+            ms = percentiles_ms(times, (50, 95))
             print(
-                f"| {size} | {kind} | {build:.2f} | {p50:.2f} | {p95:.2f} | "
+                f"| {size} | {kind} | {build:.2f} | {ms[50]:.2f} | {ms[95]:.2f} | "
                 f"{recall:.3f} | {peak:.0f} |"
             )
 
@@ -164,9 +159,7 @@ def action_server_rss(settings: Settings) -> None:
     import json
     import urllib.request
 
-    import psutil
-
-    from opastin.stack import Stack, free_port
+    from opastin.stack import Stack
 
     with tempfile.TemporaryDirectory() as tmp:
         local = settings.model_copy(update={"actions_port": free_port()})
@@ -190,12 +183,9 @@ def action_server_rss(settings: Settings) -> None:
                 headers={"Content-Type": "application/json"},
             )
             urllib.request.urlopen(request, timeout=30).read()
-            process = psutil.Process(stack.processes[0].popen.pid)
-            rss = process.memory_info().rss + sum(
-                c.memory_info().rss for c in process.children(recursive=True)
-            )
+            rss = rss_mb(stack.processes[0].popen.pid)
             print(
-                f"  action server ({settings.encoder_backend}): {rss / 2**20:.0f} MB RSS "
+                f"  action server ({settings.encoder_backend}): {rss:.0f} MB RSS "
                 f"(ready in {stack.ready_seconds['actions']:.1f} s)"
             )
         finally:

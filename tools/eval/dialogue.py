@@ -34,7 +34,9 @@ import yaml
 
 from knowledge.vocabulary import vocabulary
 from opastin.config import ROOT, Settings
-from opastin.stack import ensure_index, ensure_model, throwaway_stack
+from opastin.stack import ensure_index, ensure_model
+from tools.progress import progress_bar
+from tools.servers import throwaway_stack
 
 SETS = {
     "dev": ROOT / "evaluation" / "dev_questions.yaml",
@@ -147,15 +149,19 @@ def main(argv: list[str] | None = None) -> int:
     model = ensure_model(base)
     out = args.out or base.var_dir / "dialogue_eval.json"
     results: dict[str, list[dict[str, Any]]] = {}
+    sets = {name: yaml.safe_load(SETS[name].read_text(encoding="utf-8")) for name in args.sets}
     with tempfile.TemporaryDirectory() as tmp, throwaway_stack(base, model, Path(tmp)) as stack:
         started = time.perf_counter()
-        for name in args.sets:
-            questions = yaml.safe_load(SETS[name].read_text(encoding="utf-8"))
-            results[name] = []
-            for number, question in enumerate(questions):
-                messages = ask(stack.rasa_url, f"eval-{name}-{number}", question["q"])
-                row = judge(question, payload_of(messages))
-                results[name].append({**row, "reply": messages})
+        bar = progress_bar(sum(map(len, sets.values())), "dialogue evaluation", unit="question")
+        with bar:
+            for name, questions in sets.items():
+                results[name] = []
+                for number, question in enumerate(questions):
+                    bar.set_postfix_str(f"{name} {question['lang']}")
+                    messages = ask(stack.rasa_url, f"eval-{name}-{number}", question["q"])
+                    row = judge(question, payload_of(messages))
+                    results[name].append({**row, "reply": messages})
+                    bar.update(1)
         seconds = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1))

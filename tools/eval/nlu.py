@@ -1,15 +1,8 @@
-"""NLU pipeline comparison: stratified cross-validation per language, then the server cost.
+"""NLU evaluation data and the Rasa-venv worker behind `python -m tools.eval.nlu`.
 
-    python -m tools.eval.nlu [--folds 5] [--configs sparse dense dense_only] [--no-bench]
-
-Runs in the actions venv and drives a worker in the Rasa venv (`_worker`, same module): for
-each pipeline in bot/configs/ it trains on the full NLU data once with an empty embedding cache
-(the training time reported), then runs a k-fold stratified cross-validation with Rasa's own
-`train_nlu` and `MessageProcessor.parse_message`, so the predicted intent is what the server
-would predict (FallbackClassifier included: an `nlu_fallback` counts as a miss). It prints
-intent accuracy and macro F1 overall and per language, picks the pipeline with the best mean
-per-language accuracy, and measures that pipeline's Rasa server ready time and REST turn
-p50/p95 with the real servers (a full model: the pipeline plus bot/config.yml's policies).
+The worker (`_worker`, Rasa venv) trains with Rasa's own `train_nlu` and predicts with
+`MessageProcessor.parse_message`, so a predicted intent is what the server would predict (an
+`nlu_fallback` counts as a miss); the comparison and its report are tools/eval/nlu_compare.py.
 
 Languages: bot/data/nlu holds one file per language, so an example's language is its file's
 name (ru.yml -> ru); lookups.yml and synonyms.yml hold no examples.
@@ -20,17 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # runs in both venvs: no opastin.config here
 BOT_DIR = ROOT / "bot"
 CONFIGS_DIR = BOT_DIR / "configs"
 NLU_DIR = BOT_DIR / "data" / "nlu"
@@ -39,7 +31,7 @@ OUT_DIR = ROOT / "var" / "nlu_eval"
 READY_GOAL_SECONDS = 30.0
 TIE_MARGIN = 0.005  # mean per-language accuracy; smaller differences are noise here
 FALLBACK_INTENT = "nlu_fallback"
-
+PROGRESS_MARK = "@progress "  # worker stdout lines that report a finished training
 
 # ---------------------------------------------------------------- metrics (both venvs)
 def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
@@ -157,6 +149,11 @@ def _clear_embedding_cache() -> None:
         module.clear_cache()
 
 
+def _progress(step: str) -> None:
+    """One line the parent turns into a progress bar step (run_worker)."""
+    print(f"{PROGRESS_MARK}{step}", flush=True)
+
+
 def worker_cv(configs: Sequence[Path], folds: int, seed: int) -> dict[str, Any]:
     """Cold full-data training time and k-fold predictions for each config."""
     from sklearn.model_selection import StratifiedKFold
@@ -171,6 +168,7 @@ def worker_cv(configs: Sequence[Path], folds: int, seed: int) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             _clear_embedding_cache()
             _, cold = _train(config, _subset(merged, examples), Path(tmp), "full")
+            _progress(f"{config.stem}: full data trained in {cold:.0f} s")
             rows, fold_seconds = [], []
             for fold, (train_idx, test_idx) in enumerate(splits):
                 train = _subset(merged, [examples[i] for i in train_idx])
@@ -179,13 +177,14 @@ def worker_cv(configs: Sequence[Path], folds: int, seed: int) -> dict[str, Any]:
                 predicted = _predict(model, [examples[i] for i in test_idx])
                 for i, row in zip(test_idx, predicted, strict=True):
                     rows.append({**row, "lang": languages[i], "fold": fold})
+                _progress(f"{config.stem}: fold {fold + 1}/{folds} in {seconds:.0f} s")
         output["pipelines"][config.stem] = {
             "config": str(config),
             "train_seconds_cold": cold,
             "train_seconds_folds": fold_seconds,
             "results": rows,
         }
-        print(f"[nlu_eval] {config.stem}: trained in {cold:.1f} s, {folds} folds done", flush=True)
+
     return output
 
 
@@ -221,166 +220,59 @@ def worker_env() -> dict[str, str]:
     }
 
 
-def run_worker(args: Sequence[str], timeout: float = 3600) -> dict[str, Any]:
-    """Run `_worker` in the Rasa venv; its JSON result."""
+def run_worker(args: Sequence[str], timeout: float = 3600, steps: int = 0) -> dict[str, Any]:
+    """Run `_worker` in the Rasa venv; its JSON result. With `steps`, a progress bar on stderr
+    advances at each training the worker reports (full data, then each fold)."""
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.json"
+        out, log = Path(tmp) / "result.json", Path(tmp) / "worker.log"
         command = [str(RASA_PYTHON), "-m", "tools.eval.nlu", "_worker", *args, "--out", str(out)]
-        result = subprocess.run(
-            command, cwd=ROOT, env=worker_env(), timeout=timeout, capture_output=True, text=True
-        )
-        if result.returncode != 0 or not out.exists():
+        output: list[str] = []
+        bar = None
+        if steps:
+            from tools.progress import progress_bar  # tqdm: the actions venv's side only
+
+            bar = progress_bar(steps, "NLU cross-validation", unit="training")
+        with (
+            log.open("w") as errors,
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=worker_env(),
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+            ) as process,
+        ):
+            killer = threading.Timer(timeout, process.kill)
+            killer.start()
+            try:
+                for line in process.stdout or ():
+                    if not line.startswith(PROGRESS_MARK):
+                        output.append(line)
+                    elif bar is not None:
+                        bar.update(1)
+                        bar.set_postfix_str(line.removeprefix(PROGRESS_MARK).strip())
+            finally:
+                killer.cancel()
+                if bar is not None:
+                    bar.close()
+        if process.returncode != 0 or not out.exists():
             raise RuntimeError(
-                f"NLU worker failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+                f"NLU worker failed (exit {process.returncode}, timeout {timeout:.0f} s):\n"
+                f"{''.join(output)[-3000:]}{log.read_text()[-3000:]}"
             )
         return json.loads(out.read_text())
 
 
-# ---------------------------------------------------------------- server cost (actions venv)
-def full_config(pipeline_config: Path, target: Path) -> Path:
-    """bot/config.yml with its pipeline replaced by `pipeline_config`'s (policies kept)."""
-    import yaml
-
-    base = yaml.safe_load((BOT_DIR / "config.yml").read_text())
-    base["pipeline"] = yaml.safe_load(pipeline_config.read_text())["pipeline"]
-    target.write_text(yaml.safe_dump(base, sort_keys=False, allow_unicode=True))
-    return target
-
-
-def bench_pipeline(pipeline_config: Path, turns: int = 100) -> dict[str, float]:
-    """Train a full model with this pipeline, start both servers, time ready and REST turns."""
-
-    from opastin.config import Settings
-    from opastin.stack import QUIET_ENV, RASA_BIN, ensure_index, throwaway_stack
-    from tools.bench.turns import percentile_ms, rest_latencies
-
-    base = Settings.from_env()
-    base.var_dir.mkdir(parents=True, exist_ok=True)
-    ensure_index(base)
-    with tempfile.TemporaryDirectory() as tmp:
-        config = full_config(pipeline_config, Path(tmp) / "config.yml")
-        env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(BOT_DIR), "RASA_MAX_CACHE_SIZE": "0"}
-        command = [
-            str(RASA_BIN), "train", "--config", str(config), "--domain", "domain.yml",
-            "--data", "data", "--out", tmp, "--fixed-model-name", "bench",
-        ]  # fmt: skip
-        started = time.perf_counter()
-        trained = subprocess.run(command, cwd=BOT_DIR, env=env, capture_output=True, text=True)
-        train_seconds = time.perf_counter() - started
-        model = Path(tmp) / "bench.tar.gz"
-        if trained.returncode != 0 or not model.exists():
-            raise RuntimeError(f"rasa train failed:\n{trained.stdout[-3000:]}{trained.stderr}")
-        with throwaway_stack(base, model, Path(tmp)) as stack:
-            latencies = rest_latencies(stack, turns, "nlu-bench")
-    return {
-        "train_seconds": train_seconds,
-        "ready_seconds": stack.ready_seconds["rasa"],
-        "p50_ms": percentile_ms(latencies, 50),
-        "p95_ms": percentile_ms(latencies, 95),
-    }
-
-
-# ---------------------------------------------------------------- report
-def format_tables(cv: dict[str, Any]) -> str:
-    """Markdown tables: per language accuracy / macro F1 for each pipeline, then a summary."""
-    from knowledge.vocabulary import vocabulary  # here: the Rasa-venv worker does not need it
-
-    names = list(cv["pipelines"])
-    summaries = {n: summarise(cv["pipelines"][n]["results"]) for n in names}
-    present = set().union(*(s.keys() for s in summaries.values()))
-    langs = [x for x in vocabulary().languages.understood if x in present]
-    langs += [*sorted(present - set(langs) - {"all"}), "all"]
-    header = "| lang | n | " + " | ".join(f"{n} acc | {n} F1" for n in names) + " |"
-    lines = [header, "|" + "---|" * (2 + 2 * len(names))]
-    for lang in langs:
-        n = summaries[names[0]][lang]["n"]
-        cells = [
-            f"{summaries[p][lang]['accuracy']:.3f} | {summaries[p][lang]['macro_f1']:.3f}"
-            for p in names
-        ]
-        lines.append(f"| {lang} | {n} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "| pipeline | mean per-language acc | fallback rate | train s (cold, full data) "
-        "| train s per fold |",
-        "|---|---|---|---|---|",
-    ]
-    for name in names:
-        data = cv["pipelines"][name]
-        lines.append(
-            f"| {name} | {language_mean_accuracy(summaries[name]):.3f} "
-            f"| {summaries[name]['all']['fallback']:.3f} | {data['train_seconds_cold']:.1f} "
-            f"| {statistics.mean(data['train_seconds_folds']):.1f} |"
-        )
-    return "\n".join(lines)
-
-
-def rank(cv: dict[str, Any], margin: float = TIE_MARGIN) -> list[str]:
-    """Pipelines best first by mean per-language accuracy.
-
-    The --configs order is the order of preference (smallest change first): a later pipeline
-    ranks above an earlier one only when it is more than `margin` better.
-    """
-    scores = {
-        name: language_mean_accuracy(summarise(data["results"]))
-        for name, data in cv["pipelines"].items()
-    }
-    ranked: list[str] = []
-    for name in scores:  # insertion order = --configs order
-        position = next(
-            (i for i, other in enumerate(ranked) if scores[name] > scores[other] + margin),
-            len(ranked),
-        )
-        ranked.insert(position, name)
-    return ranked
-
-
+# ---------------------------------------------------------------- command line
 def main(argv: list[str] | None = None) -> int:
-    """Cross-validate the pipelines, print the tables, benchmark the recommended one."""
+    """`_worker ...` in the Rasa venv; otherwise the comparison (tools/eval/nlu_compare.py)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["_worker"]:
         return _worker_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m tools.eval.nlu")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--configs", nargs="+", default=["sparse", "dense", "dense_only"])
-    parser.add_argument("--no-bench", action="store_true", help="skip the server benchmark")
-    parser.add_argument("--turns", type=int, default=100)
-    args = parser.parse_args(argv)
-    configs = [CONFIGS_DIR / f"{name}.yml" for name in args.configs]
-    started = time.perf_counter()
-    cv = run_worker(
-        ["cv", "--folds", str(args.folds), "--seed", str(args.seed), *map(str, configs)]
-    )
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    (OUT_DIR / "cv.json").write_text(json.dumps(cv, ensure_ascii=False, indent=1))
-    counts = Counter(r["lang"] for r in next(iter(cv["pipelines"].values()))["results"])
-    print(f"{cv['folds']}-fold stratified CV (seed {cv['seed']}), {cv['n']} intent examples")
-    print("examples per language:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    print(format_tables(cv))
-    print(f"(cross-validation took {time.perf_counter() - started:.0f} s; "
-          f"predictions in {OUT_DIR / 'cv.json'})")  # fmt: skip
-    ranked = rank(cv)
-    if args.no_bench:
-        print(f"recommended by accuracy: {ranked[0]} (server cost not measured: --no-bench)")
-        return 0
-    for name in ranked:
-        cost = bench_pipeline(CONFIGS_DIR / f"{name}.yml", args.turns)
-        ok = cost["ready_seconds"] <= READY_GOAL_SECONDS
-        print(
-            f"{name}: full model trained in {cost['train_seconds']:.0f} s; Rasa server ready in "
-            f"{cost['ready_seconds']:.1f} s (goal <= {READY_GOAL_SECONDS:.0f} s: "
-            f"{'met' if ok else 'NOT met'}); REST turn p50 {cost['p50_ms']:.0f} ms, "
-            f"p95 {cost['p95_ms']:.0f} ms over {args.turns} turns"
-        )
-        if ok:
-            print(
-                f"recommended: {name} (best mean per-language accuracy within the ready-time "
-                f"goal; ties within {TIE_MARGIN:.3f} go to the earlier --configs entry)"
-            )
-            return 0
-    print("no pipeline met the ready-time goal")
-    return 1
+    from tools.eval.nlu_compare import main as compare
+
+    return compare(argv)
 
 
 def _worker_main(argv: list[str]) -> int:
