@@ -119,7 +119,7 @@ def _run_streamed(command: list[str], env: dict[str, str], copy: BinaryIO) -> in
         command, cwd=BOT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     ) as process:
         assert process.stdout is not None
-        while chunk := process.stdout.read1(4096):
+        while chunk := os.read(process.stdout.fileno(), 4096):
             copy.write(chunk)
             sys.stderr.write(decoder.decode(chunk))
             sys.stderr.flush()

@@ -33,6 +33,7 @@ TIE_MARGIN = 0.005  # mean per-language accuracy; smaller differences are noise 
 FALLBACK_INTENT = "nlu_fallback"
 PROGRESS_MARK = "@progress "  # worker stdout lines that report a finished training
 
+
 # ---------------------------------------------------------------- metrics (both venvs)
 def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     """Macro F1 over the gold labels present (a prediction outside them only costs recall)."""
