@@ -49,6 +49,38 @@ def wanted_state(name: str, spec: dict, project: dict) -> dict:
     }
 
 
+def pip_install(command: list[str], lock: Path, label: str) -> None:
+    """Run `pip install` showing how far it is: packages resolved out of those in the lock.
+
+    A first install takes minutes (Rasa alone pulls ~250 packages); a silent terminal looks
+    hung. pip's own output is kept back and shown only when it fails.
+    """
+    total = sum(1 for line in lock.read_text().splitlines() if line and line[0] != "#")
+    seen: list[str] = []
+    done = 0
+    interactive = sys.stdout.isatty()
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            seen.append(line)
+            if line.startswith(("Collecting ", "Requirement already satisfied: ")):
+                done += 1
+                if interactive:
+                    print(f"\r[bootstrap] {label}: {done}/~{total} packages", end="", flush=True)
+                elif done % 25 == 0:
+                    print(f"[bootstrap] {label}: {done}/~{total} packages", flush=True)
+            elif line.startswith("Installing collected packages"):
+                print(f"{chr(10) if interactive else ''}[bootstrap] {label}: installing "
+                      f"{line.count(',') + 1} packages", flush=True)  # fmt: skip
+    if interactive:
+        print(flush=True)
+    if process.returncode != 0:
+        sys.stderr.write("".join(seen[-40:]))
+        raise SystemExit(f"error: pip install failed for {label} (exit {process.returncode})")
+
+
 def ensure_venv(name: str, spec: dict, project: dict) -> None:
     venv = VENVS / name
     state = wanted_state(name, spec, project)
@@ -63,7 +95,7 @@ def ensure_venv(name: str, spec: dict, project: dict) -> None:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
     print(f"[bootstrap] installing {', '.join(spec['groups'])} into .venvs/{name}", flush=True)
     lock = ROOT / "requirements" / f"{name}.lock"
-    subprocess.run([*pip, "install", "-q", "-c", str(lock), *state["requirements"]], check=True)
+    pip_install([*pip, "install", "-c", str(lock), *state["requirements"]], lock, f".venvs/{name}")
     if state["editable"]:
         # The project itself, so `.venvs/<name>/bin/opastin run` works; its dependencies are
         # the groups above, and the venv's setuptools builds it (offline, no isolation).
