@@ -47,7 +47,7 @@ check:  ## fast checks (about a minute): lint, format, types, unit tests without
 	@$(ACTIONS_PY) -m ruff check .
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m mypy
-	@$(ACTIONS_PY) -m pytest $(FAST_TESTS) tests/unit tests/console
+	@$(ACTIONS_PY) -m pytest $(FAST_TESTS) -n 2 tests/unit tests/console
 	@.venvs/rasa/bin/python -m pytest $(FAST_TESTS) tests/rasa_venv
 
 lint: setup  ## ruff lint and format check
