@@ -28,6 +28,7 @@ ORGANISATION_IDS = (
     "vantaa",
     "ngo",
     "sak_employee_rights",
+    "osh_authority",
     "business_finland",
     "education_institutions",
 )
