@@ -29,6 +29,7 @@ ORGANISATION_IDS = (
     "ngo",
     "sak_employee_rights",
     "osh_authority",
+    "unions_and_funds",
     "business_finland",
     "education_institutions",
 )
