@@ -30,6 +30,8 @@ ORGANISATION_IDS = (
     "vantaa",
     "ngo",
     "sak_employee_rights",
+    "osh_authority",
+    "unions_and_funds",
     "business_finland",
     "education_institutions",
 )
