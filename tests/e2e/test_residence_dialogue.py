@@ -20,11 +20,11 @@ pytestmark = pytest.mark.e2e
             "migri.eu_registration",
         ),
         (
-            "swede-ru",
-            "Я из Швеции, переезжаю в Хельсинки. Где мне зарегистрироваться?",
+            "italian-ru",  # without the nationality, this one gets the citizenship question
+            "Я итальянец и переезжаю в Хельсинки. Где зарегистрировать право на проживание?",
             "ru",
-            "dvv",  # Nordic citizens register at DVV, not at Migri
-            "dvv.nordic_citizens",
+            "migri",
+            "migri.eu_registration",
         ),
     ],
 )
