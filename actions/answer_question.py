@@ -22,6 +22,7 @@ from actions.checklist import checklist
 from actions.clarify import missing_detail
 from actions.engine import get_engine
 from actions.language import SUPPORTED, detect_language
+from actions.residence import residence_from_text
 from embeddings.search import Filters, SearchResult
 from knowledge.vocabulary import vocabulary
 from opastin.config import settings
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 HINTS_FILE = Path(__file__).with_name("intent_hints.yaml")
 CHECKLIST = "__newcomer_checklist__"  # pending_question value: the checklist awaits a status
 MISSES_BEFORE_HANDOFF = 2
+SHORT_REPLY_WORDS = 6  # "I'm from Lagos, Nigeria" answers; a longer message asks its own
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +63,13 @@ def filters_from(tracker: Tracker, intent: str) -> Filters:
     )
 
 
+def states_status_only(text: str, pending_question: str | None) -> bool:
+    """A short reply that states a status ("я из Казахстана") answers the pending question,
+    whatever intent the NLU gave it; a longer message is a question of its own."""
+    short = len(text.split()) <= SHORT_REPLY_WORDS
+    return bool(pending_question) and short and residence_from_text(text) is not None
+
+
 def answered(question: str) -> list[dict[str, Any]]:
     """Slots after a full answer: nothing pending, no misses, the question kept for corrections."""
     return [
@@ -88,12 +97,11 @@ class ActionAnswerQuestion(Action):
         pending = tracker.get_slot("pending_question") or (
             tracker.get_slot("last_question") if intent == "inform" else None
         )
-        answering_clarification = intent == "inform" and bool(pending)
-        question: str = (
-            str(pending)
-            if answering_clarification
-            else (tracker.latest_message or {}).get("text") or ""
+        text = (tracker.latest_message or {}).get("text") or ""
+        answering_clarification = bool(pending) and (
+            intent == "inform" or states_status_only(text, tracker.get_slot("pending_question"))
         )
+        question: str = str(pending) if answering_clarification else text
         events = [SlotSet("language", language)]
         engine = get_engine()
         # The widget (socket.io) renders Markdown; REST and Telegram clients get plain text.

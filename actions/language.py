@@ -11,12 +11,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.residence import residence_slots
 from knowledge.vocabulary import vocabulary
 
 SUPPORTED = vocabulary().languages.understood
 DEFAULT_LANGUAGE = vocabulary().languages.default
 # Below this confidence (short or mixed messages, "Kela", "ok") keep the conversation's language.
 MIN_CONFIDENCE = 0.5
+# Earlier user messages searched for a residence status while the slot is empty.
+MESSAGES_LOOKED_BACK = 30
 
 
 @lru_cache(maxsize=1)
@@ -40,11 +43,13 @@ def detect_language(text: str, fallback: str | None = None) -> str:
 
 
 class ActionValidateSlotMappings(ValidationAction):
-    """Fills the `language` slot after every user message, before the next bot action.
+    """Fills the `language` and residence slots after every user message, before the next
+    bot action.
 
-    An explicit request ("in Finnish, please": intent change_language with a `language`
-    entity) wins and sticks; otherwise the message's detected language, falling back to
-    the conversation's language, then to the page language the widget sends as metadata.
+    Language: an explicit request ("in Finnish, please": intent change_language with a
+    `language` entity) wins and sticks; otherwise the message's detected language, falling
+    back to the conversation's language, then to the page language the widget sends as
+    metadata. Residence status: see `extract_residence_status`.
     """
 
     def name(self) -> str:
@@ -64,3 +69,22 @@ class ActionValidateSlotMappings(ValidationAction):
         page_language = (message.get("metadata") or {}).get("language")
         fallback = tracker.get_slot("language") or page_language
         return {"language": detect_language(message.get("text") or "", fallback=fallback)}
+
+    async def extract_residence_status(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """`residence_status` and `nationality` from what the user said ("I'm Italian").
+
+        The NLU entity keeps priority; otherwise the latest message, then earlier ones, so
+        that a status said anywhere in the conversation spares the clarifying question
+        (actions/residence.py).
+        """
+        message = tracker.latest_message or {}
+        entities = message.get("entities") or []
+        user_texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+        return residence_slots(
+            tracker.get_slot("residence_status"),
+            message.get("text") or "",
+            entity_found=any(e.get("entity") == "residence_status" for e in entities),
+            earlier_texts=reversed(user_texts[:-1][-MESSAGES_LOOKED_BACK:]),
+        )

@@ -40,8 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         manifest.model,
     )
     from actions.language import detect_language
+    from actions.residence import CuesError, reader
 
     detect_language("warm up the language models")
+    try:
+        reader()  # compiles the nationality phrases now, not on the first user message
+    except CuesError as error:
+        print(f"error: the action server cannot start: {error}", file=sys.stderr)
+        return 2
     from rasa_sdk.endpoint import run
     from rasa_sdk.executor import ActionExecutor
 

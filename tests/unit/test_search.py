@@ -50,6 +50,11 @@ def test_filters_adjust_scores(mini_engine: SearchEngine):
     base = adjusted(0.8, service, Filters())
     assert adjusted(0.8, service, Filters(status="non_eu")) > base
     assert adjusted(0.8, service, Filters(status="eu_eea")) < base
+    # a service for exactly the user's status gains more than one shared by two statuses
+    shared = service.model_copy(update={"audience": ["eu_eea", "non_eu", "worker"]})
+    exclusive_gain = adjusted(0.8, service, Filters(status="non_eu")) - base
+    shared_gain = adjusted(0.8, shared, Filters(status="non_eu")) - adjusted(0.8, shared, Filters())
+    assert exclusive_gain > shared_gain > 0
     assert adjusted(0.8, service, Filters(organisation_hints=("migri",))) > base
     assert adjusted(0.8, service, Filters(municipality="espoo")) == base  # service is for all
     assert adjusted(0.8, service, Filters(purpose="work")) > base  # audience: worker
