@@ -30,6 +30,10 @@ ORGANISATION_IDS = (
     "sak_employee_rights",
     "business_finland",
     "education_institutions",
+    # issue 13: family, health, housing and everyday life
+    "wellbeing_services",
+    "helsinki",
+    "infofinland",
 )
 REDIRECT_IDS = ("police", "traficom")
 
