@@ -34,6 +34,10 @@ ORGANISATION_IDS = (
     "unions_and_funds",
     "business_finland",
     "education_institutions",
+    # issue 13: family, health, housing and everyday life
+    "wellbeing_services",
+    "helsinki",
+    "infofinland",
 )
 REDIRECT_IDS = ("police", "traficom")
 
