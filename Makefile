@@ -33,6 +33,8 @@ test: setup  ## lint, type check, then run every test (unit, Rasa data/stories, 
 	@$(ACTIONS_PY) -m ruff check .
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m mypy
+	@# Index and model before pytest: built once with progress, outside pytest's per-test timeout
+	@$(ACTIONS_PY) -m opastin prepare
 	@$(ACTIONS_PY) -m pytest
 	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
 
