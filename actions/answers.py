@@ -1,7 +1,7 @@
 """Turn search results into short answers, questions and their machine-readable payloads.
 
 Every builder returns a `Reply` (text, buttons, custom payload) so the action only decides
-*which* reply to send; the wording lives in phrases.yaml and the corpus.
+*which* reply to send; the wording lives in phrases/<language>.yaml and the corpus.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from embeddings.search import SearchResult
 from knowledge.schema import Corpus, Organisation, Service
 from knowledge.vocabulary import vocabulary
 
-PHRASES_FILE = Path(__file__).with_name("phrases.yaml")
+PHRASES_DIR = Path(__file__).with_name("phrases")
 FALLBACK_LANGUAGE = vocabulary().languages.default
 HANDOFF_ORGANISATION = "ihh"
 STATUS_OPTIONS = vocabulary().residence_statuses
@@ -35,7 +35,11 @@ class Reply:
 
 @lru_cache(maxsize=1)
 def phrases() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))
+    """Every language's phrases, keyed by language code (the file name)."""
+    return {
+        path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in sorted(PHRASES_DIR.glob("*.yaml"))
+    }
 
 
 def phrase(key: str, language: str, **values: str) -> str:
@@ -56,7 +60,7 @@ def organisation_ref(organisation: Organisation, language: str) -> dict[str, str
     return {
         "id": organisation.id,
         "name": organisation_name(organisation, language),
-        "url": str(organisation.url),
+        "url": organisation.url_in(language),
     }
 
 
@@ -98,7 +102,7 @@ def answer(result: SearchResult, language: str, markdown: bool = False) -> Reply
             service=in_language(service.title, language),
         ),
         *service_steps(service, language),
-        phrase("link", language, url=link_text(str(service.url), markdown)),
+        phrase("link", language, url=link_text(service.url_in(language), markdown)),
     ]
     for other in responsible[1:]:
         other_service = other.services[0].service
@@ -108,7 +112,7 @@ def answer(result: SearchResult, language: str, markdown: bool = False) -> Reply
             organisation=organisation_name(other.organisation, language),
             service=in_language(other_service.title, language),
         )
-        lines.append(f"{also} {link_text(str(other_service.url), markdown)}")
+        lines.append(f"{also} {link_text(other_service.url_in(language), markdown)}")
     custom = {
         "type": "service_answer",
         "organisations": [organisation_ref(o.organisation, language) for o in responsible],
@@ -126,7 +130,7 @@ def services_payload(result: SearchResult, language: str) -> list[dict[str, Any]
             "id": hit.service.id,
             "title": in_language(hit.service.title, language),
             "organisation": hit.organisation.id,
-            "url": str(hit.service.url),
+            "url": hit.service.url_in(language),
             "score": round(hit.score, 4),
         }
         for hit in result.services

@@ -43,7 +43,7 @@ def checklist(
         service = services[service_id]
         organisation = corpus.organisation_of(service_id)
         name = organisation_name(organisation, language)
-        link = link_text(str(service.url), markdown)
+        link = link_text(service.url_in(language), markdown)
         lines.append(f"{number}. {in_language(service.title, language)} ({name}): {link}")
         if organisation.id not in organisations:
             organisations.append(organisation.id)

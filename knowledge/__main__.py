@@ -1,7 +1,8 @@
-"""Command line: `python -m knowledge validate | stats | coverage | audit`.
+"""Command line: `python -m knowledge validate | stats | coverage | audit | translations`.
 
 validate checks the corpus (and the topic map), stats counts it, coverage prints the topic map
-with service counts and what is not covered, audit lists what is due for re-checking.
+with service counts and what is not covered, audit lists what is due for re-checking,
+translations what each language's file lacks, what fails a check and what is unreviewed.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections import Counter
 from pathlib import Path
 
 from knowledge.audit import RECHECK_MONTHS, audit, format_report
-from knowledge.loader import CORPUS_DIR, CorpusError, load_corpus
+from knowledge.loader import CORPUS_DIR, CorpusError, load_corpus, load_translations
 from knowledge.schema import Corpus
 from knowledge.topics import TOPICS_FILE, coverage, load_topics
+from knowledge.translations import TRANSLATIONS_DIR, report
 
 
 def _stats(corpus: Corpus) -> None:
@@ -30,9 +32,35 @@ def _stats(corpus: Corpus) -> None:
     )
 
 
+def _translations(directory: Path, language: str | None) -> int:
+    """Print each language's gaps; exit 1 when a translation loses a protected part."""
+    english = load_corpus(directory, translations=False)
+    files = load_translations(english, TRANSLATIONS_DIR)
+    if language:
+        files = {k: v for k, v in files.items() if k == language}
+    total = len(english.organisations) + len(english.services)
+    failed = False
+    for item in report(english, files):
+        print(
+            f"{item.language}: {item.entries}/{total} entries, {len(item.missing)} missing, "
+            f"{len(item.lost)} failing a check, {item.unreviewed} not reviewed by a native speaker"
+        )
+        for entry_id, field, parts in item.lost:
+            print(f"  {entry_id}.{field}: lost {', '.join(parts)}")
+        if item.missing:
+            print(
+                f"  missing: {', '.join(item.missing[:12])}"
+                + (" ..." if len(item.missing) > 12 else "")
+            )
+        failed = failed or bool(item.lost)
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge")
-    parser.add_argument("command", choices=["validate", "stats", "coverage", "audit"])
+    parser.add_argument(
+        "command", choices=["validate", "stats", "coverage", "audit", "translations"]
+    )
     parser.add_argument("--dir", type=Path, default=CORPUS_DIR, help="corpus folder")
     parser.add_argument(
         "--topics", type=Path, help="topic map file (default: knowledge/topics.yaml when --dir "
@@ -40,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--months", type=int, default=RECHECK_MONTHS, help="re-check interval")
+    parser.add_argument("--language", help="translations: only this language")
     args = parser.parse_args(argv)
     try:
         corpus = load_corpus(args.dir)
@@ -62,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
               + (", ".join(report.empty_leaves) or "none"))  # fmt: skip
         print(f"services in no topic ({len(report.unmapped_services)}): "
               + (", ".join(report.unmapped_services) or "none"))  # fmt: skip
+    elif args.command == "translations":
+        return _translations(args.dir, args.language)
     elif args.command == "audit":
         print(format_report(audit(corpus, args.today, args.months), args.today, args.months))
     return 0

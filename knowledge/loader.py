@@ -12,6 +12,14 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge.schema import Corpus, Organisation
+from knowledge.translations import (
+    TRANSLATIONS_DIR,
+    TranslationFile,
+    load_translation,
+    merge,
+    translation_files,
+    unknown_ids,
+)
 
 CORPUS_DIR = Path(__file__).resolve().parent / "organisations"
 Loc = tuple[str | int, ...]
@@ -45,10 +53,16 @@ def corpus_files(directory: Path = CORPUS_DIR) -> list[Path]:
     return sorted(directory.glob("*.yaml"))
 
 
+def translations_dir(directory: Path) -> Path | None:
+    """The project's translations go with the project's corpus; another corpus has none."""
+    return TRANSLATIONS_DIR if directory.resolve() == CORPUS_DIR else None
+
+
 def corpus_hash(directory: Path = CORPUS_DIR) -> str:
     """Hash of every corpus file's name and bytes: changes exactly when the corpus does."""
     digest = hashlib.sha256()
-    for path in corpus_files(directory):
+    extra = translations_dir(directory)
+    for path in corpus_files(directory) + (translation_files(extra) if extra else []):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -127,8 +141,9 @@ def load_organisation(path: Path) -> tuple[Organisation | None, list[Problem], d
     return organisation, problems, lines
 
 
-def load_corpus(directory: Path = CORPUS_DIR) -> Corpus:
-    """Load every organisation file; raise CorpusError listing all problems."""
+def load_corpus(directory: Path = CORPUS_DIR, translations: bool = True) -> Corpus:
+    """Load every organisation file (and, for the project's corpus, every translation file);
+    raise CorpusError listing all problems."""
     files = corpus_files(directory)
     if not files:
         raise CorpusError([Problem(directory, 0, "", "no *.yaml organisation files found")])
@@ -160,4 +175,23 @@ def load_corpus(directory: Path = CORPUS_DIR) -> Corpus:
                     problems.append(Problem(path, line, field, f"unknown service id {ref!r}"))
     if problems:
         raise CorpusError(problems)
-    return Corpus(organisations={k: v[0] for k, v in sorted(organisations.items())})
+    corpus = Corpus(organisations={k: v[0] for k, v in sorted(organisations.items())})
+    extra = translations_dir(directory) if translations else None
+    return merge(corpus, load_translations(corpus, extra)) if extra else corpus
+
+
+def load_translations(corpus: Corpus, directory: Path) -> dict[str, TranslationFile]:
+    """Every translation file, checked against the corpus; raise CorpusError on problems."""
+    problems: list[Problem] = []
+    translations: dict[str, TranslationFile] = {}
+    for path in translation_files(directory):
+        parsed, found = load_translation(path)
+        if parsed is not None:
+            node = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+            found = unknown_ids(parsed, corpus, dict(line_index(node)) if node else {})
+            if not found:
+                translations[parsed.language] = parsed
+        problems.extend(Problem(path, line, field, reason) for line, field, reason in found)
+    if problems:
+        raise CorpusError(problems)
+    return translations

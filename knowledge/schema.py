@@ -98,6 +98,8 @@ class Service(Strict):
     related: list[str] = Field(default_factory=list)
     verify: dict[LanguageCode, str] | None = None
     sources: list[Source] = Field(min_length=1)
+    # Filled from knowledge/translations/: the organisation's own page in another language.
+    urls: dict[LanguageCode, HttpUrl] = Field(default_factory=dict)
 
     @field_validator("title", "description", "how_to")
     @classmethod
@@ -122,6 +124,10 @@ class Service(Strict):
     def organisation_id(self) -> str:
         return self.id.split(".", 1)[0]
 
+    def url_in(self, language: str) -> str:
+        """The official page in `language` where the organisation has one, else the default."""
+        return str(self.urls.get(language) or self.url)
+
 
 class Organisation(Strict):
     id: str
@@ -132,6 +138,7 @@ class Organisation(Strict):
     at_ihh: IhhPresence
     sources: list[Source] = Field(min_length=1)
     services: list[Service] = Field(min_length=1)
+    urls: dict[LanguageCode, HttpUrl] = Field(default_factory=dict)  # as Service.urls
 
     @field_validator("name", "summary")
     @classmethod
@@ -149,6 +156,9 @@ class Organisation(Strict):
             if service.organisation_id != self.id:
                 raise ValueError(f"service id {service.id!r} must start with '{self.id}.'")
         return self
+
+    def url_in(self, language: str) -> str:
+        return str(self.urls.get(language) or self.url)
 
 
 class Corpus(Strict):

@@ -16,7 +16,7 @@ from typing import get_args
 import pytest
 import yaml
 
-from actions.answers import PHRASES_FILE
+from actions.answers import phrases as all_phrases
 from actions.checklist import CHECKLISTS_FILE
 from knowledge.schema import Audience, Municipality
 from knowledge.vocabulary import VOCABULARY_FILE, VocabularyError, load_vocabulary, vocabulary
@@ -95,11 +95,14 @@ def test_domain_responses_speak_the_answered_languages():
 
 
 def test_phrases_cover_the_answered_languages_and_statuses():
-    phrases = load(PHRASES_FILE)
-    assert_same("actions/phrases.yaml languages", phrases, VOCABULARY.languages.answered)
+    phrases = all_phrases()
+    assert_same("actions/phrases/ languages", phrases, VOCABULARY.languages.answered)
     default = phrases[VOCABULARY.languages.default]
     statuses = [key.removeprefix("status_") for key in default if key.startswith("status_")]
-    assert_same("actions/phrases.yaml status_* phrases", statuses, VOCABULARY.residence_statuses)
+    assert_same("actions/phrases/en.yaml status_* phrases", statuses, VOCABULARY.residence_statuses)
+    for language, table in phrases.items():
+        extra = set(table) - set(default)
+        assert not extra, f"actions/phrases/{language}.yaml has keys en.yaml lacks: {extra}"
 
 
 def test_synonyms_map_to_the_entity_values():
