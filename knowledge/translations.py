@@ -193,9 +193,9 @@ def report(corpus_en: Corpus, translations: dict[str, TranslationFile]) -> list[
         missing = [i for i in corpus_en.organisations if i not in translation.organisations]
         missing += [i for i in services if i not in translation.services]
         lost: list[tuple[str, str, list[str]]] = []
-        for org_id, texts in translation.organisations.items():
+        for org_id, org_texts in translation.organisations.items():
             english = corpus_en.organisations[org_id].summary["en"]
-            if parts := lost_parts(english, texts.summary):
+            if parts := lost_parts(english, org_texts.summary):
                 lost.append((org_id, "summary", parts))
         for service_id, texts in translation.services.items():
             for field in TRANSLATED_FIELDS:
