@@ -1,10 +1,14 @@
-"""Offline language detection for user messages (lingua, limited to the languages we serve)."""
+"""Offline language detection for user messages (lingua, limited to the languages we serve),
+and the line between asking to switch language and asking a question in a language."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,31 +19,77 @@ from actions.residence import residence_slots
 from knowledge.vocabulary import vocabulary
 
 SUPPORTED = vocabulary().languages.understood
+ANSWERED = vocabulary().languages.answered
+# Detected so that they are not taken for a language we answer in (Portuguese for Spanish),
+# then answered in the default language like every language we do not answer in.
+DETECTED = (*SUPPORTED, *vocabulary().languages.recognised_only)
 DEFAULT_LANGUAGE = vocabulary().languages.default
 # Below this confidence (short or mixed messages, "Kela", "ok") keep the conversation's language.
 MIN_CONFIDENCE = 0.5
+# One- and two-word messages ("skattekort", "Kela kortti") are often valid words of several
+# languages: they change the conversation's (or the page's) language only when detection is sure.
+SHORT_MESSAGE_WORDS = 2
+MIN_CONFIDENCE_SHORT = 0.8
+SWITCH_WORDS_FILE = Path(__file__).with_name("switch_words.yaml")
+WORD = re.compile(r"[\w'‘’-]+")
 # Earlier user messages searched for a residence status while the slot is empty.
 MESSAGES_LOOKED_BACK = 30
 
 
 @lru_cache(maxsize=1)
 def _detector() -> LanguageDetector:
-    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in SUPPORTED]
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in DETECTED]
     return (
         LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
     )
 
 
 def detect_language(text: str, fallback: str | None = None) -> str:
-    """The message's language, or `fallback` (then English) when the text says too little."""
-    fallback = fallback if fallback in SUPPORTED else DEFAULT_LANGUAGE
+    """The language to answer a message in: its own when we answer in it, the default
+    language when it is written in another one (never a third language), and `fallback`
+    (the conversation's or the page's language, then the default) when the text says too
+    little to tell."""
+    fallback = fallback if fallback in ANSWERED else DEFAULT_LANGUAGE
     text = text.strip()
     if not text:
         return fallback
     values = _detector().compute_language_confidence_values(text)
-    if not values or values[0].value < MIN_CONFIDENCE:
+    short = len(text.split()) <= SHORT_MESSAGE_WORDS
+    needed = MIN_CONFIDENCE_SHORT if short else MIN_CONFIDENCE
+    if not values or values[0].value < needed:
         return fallback
-    return values[0].language.iso_code_639_1.name.lower()
+    detected = values[0].language.iso_code_639_1.name.lower()
+    return detected if detected in ANSWERED else DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=1)
+def switch_words() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Words of a pure switch request (all languages), and the Chinese ones (substrings)."""
+    table: dict[str, list[str]] = yaml.safe_load(SWITCH_WORDS_FILE.read_text(encoding="utf-8"))
+    words = frozenset(w.lower() for lang, items in table.items() if lang != "zh" for w in items)
+    chinese = tuple(sorted(table.get("zh", []), key=len, reverse=True))
+    return words, chinese
+
+
+def only_asks_to_switch(text: str, entities: list[dict[str, Any]]) -> bool:
+    """True for "Can you answer in Finnish, please?"; False for a question that mentions a
+    language ("I'd like to talk to someone in English", "Finnish course in English?").
+
+    The language names the NLU found (`language` entities) and the words of a switch request
+    (switch_words.yaml) are removed; anything left is a question.
+    """
+    spans = sorted(
+        (e["start"], e["end"])
+        for e in entities
+        if e.get("entity") == "language" and isinstance(e.get("start"), int)
+    )
+    for start, end in reversed(spans):
+        text = text[:start] + " " + text[end:]
+    words, chinese = switch_words()
+    for word in chinese:
+        text = text.replace(word, " ")
+    left = [w for w in WORD.findall(text.lower()) if w.strip("'‘’-") and w not in words]
+    return not left
 
 
 class ActionValidateSlotMappings(ValidationAction):
@@ -62,13 +112,15 @@ class ActionValidateSlotMappings(ValidationAction):
         intent = (message.get("intent") or {}).get("name")
         entities = message.get("entities") or []
         requested = [e.get("value") for e in entities if e.get("entity") == "language"]
-        if intent == "change_language" and requested and requested[-1] in SUPPORTED:
+        text = message.get("text") or ""
+        switching = intent == "change_language" and only_asks_to_switch(text, entities)
+        if switching and requested and requested[-1] in ANSWERED:
             return {"language": requested[-1], "language_chosen": True}
         if tracker.get_slot("language_chosen"):
             return {}
         page_language = (message.get("metadata") or {}).get("language")
         fallback = tracker.get_slot("language") or page_language
-        return {"language": detect_language(message.get("text") or "", fallback=fallback)}
+        return {"language": detect_language(text, fallback=fallback)}
 
     async def extract_residence_status(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

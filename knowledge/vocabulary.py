@@ -44,9 +44,12 @@ class Languages(_Strict):
     main: tuple[str, ...]
     answered: tuple[str, ...]
     requestable: tuple[str, ...]
+    recognised_only: tuple[str, ...] = ()
     default: str
 
-    @field_validator("understood", "main", "answered", "requestable", mode="before")
+    @field_validator(
+        "understood", "main", "answered", "requestable", "recognised_only", mode="before"
+    )
     @classmethod
     def _codes(cls, value: list[str]) -> list[str]:
         return _distinct(list(value), _LANGUAGE_CODE, "a two-letter language code")
@@ -57,6 +60,8 @@ class Languages(_Strict):
             unknown = [c for c in getattr(self, name) if c not in self.understood]
             if unknown:
                 raise ValueError(f"languages.{name} has {unknown} not in languages.understood")
+        if overlap := set(self.recognised_only) & set(self.understood):
+            raise ValueError(f"languages.recognised_only has {sorted(overlap)} already understood")
         for name in ("main", "answered", "requestable"):
             if self.default not in getattr(self, name):
                 raise ValueError(f"languages.default {self.default!r} not in languages.{name}")

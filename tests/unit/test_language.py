@@ -9,7 +9,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.language import ActionValidateSlotMappings, detect_language
+from actions.language import ActionValidateSlotMappings, detect_language, only_asks_to_switch
+from actions.language_switch import ActionChangeLanguage
 
 DOMAIN = {
     "slots": {
@@ -33,10 +34,68 @@ DOMAIN = {
         ("چگونه کارت مالیاتی بگیرم؟", "fa"),
         ("我怎么申请税卡？", "zh"),
         ("¿Cómo consigo una tarjeta de impuestos?", "es"),
+        ("Finlandiya'da vergi kartını nasıl alırım?", "tr"),
+        ("Comment obtenir une carte fiscale en Finlande ?", "fr"),
     ],
 )
 def test_detects_the_languages_we_serve(text: str, language: str):
     assert detect_language(text) == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Come posso ottenere il permesso di soggiorno in Finlandia?",
+        "Como faço para obter um cartão de imposto na Finlândia?",
+        "Wie bekomme ich eine Steuerkarte in Finnland?",
+    ],
+)
+def test_a_language_we_do_not_answer_in_gets_the_default_never_a_third(text: str):
+    """Italian is not answered in Spanish, nor Portuguese in Spanish: English (issue 14)."""
+    assert detect_language(text, fallback="fi") == "en"
+
+
+def test_one_and_two_word_messages_keep_the_page_language_unless_sure():
+    assert detect_language("Kela", fallback="fi") == "fi"
+    assert detect_language("skattekort", fallback="sv") == "sv"
+    assert detect_language("Kela kortti", fallback="so") == "so"
+    assert detect_language("налоговая карта", fallback="en") == "ru"  # sure: Cyrillic, Russian
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Can you answer in English?", "English"),
+        ("in English please", "English"),
+        ("Voisitko vastata suomeksi?", "suomeksi"),
+        ("Kan du svara på svenska?", "svenska"),
+        ("Можно на русском, пожалуйста?", "русском"),
+        ("Відповідай українською", "українською"),
+        ("réponds en français stp", "français"),
+        ("Türkçe cevap verir misin?", "Türkçe"),
+        ("请用中文回答", "中文"),
+        ("¿Puedes hablar en español?", "español"),
+    ],
+)
+def test_a_pure_switch_request_only_asks_to_switch(text: str, name: str):
+    start = text.index(name)
+    entity = {"entity": "language", "value": "x", "start": start, "end": start + len(name)}
+    assert only_asks_to_switch(text, [entity])
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("I'd like to talk to someone in English", "English"),
+        ("Is there a Finnish course taught in English?", "English"),
+        ("Где получить налоговую карту на русском?", "русском"),
+        ("Mistä saan verokortin englanniksi?", "englanniksi"),
+    ],
+)
+def test_a_question_that_mentions_a_language_is_a_question(text: str, name: str):
+    start = text.index(name)
+    entity = {"entity": "language", "value": "x", "start": start, "end": start + len(name)}
+    assert not only_asks_to_switch(text, [entity])
 
 
 def test_uninformative_text_keeps_the_fallback():
@@ -76,7 +135,32 @@ def test_page_language_is_the_first_fallback():
 
 
 def test_explicit_choice_wins_and_sticks():
-    entities = [{"entity": "language", "value": "fi"}]
+    entities = [{"entity": "language", "value": "fi", "start": 18, "end": 25}]  # "Finnish"
     chosen = extract("Can you answer in Finnish?", "change_language", entities)
     assert chosen == {"language": "fi", "language_chosen": True}
     assert extract("How do I get a tax card?", language="fi", language_chosen=True) == {}
+
+
+def test_a_question_mentioning_a_language_does_not_make_a_choice_stick():
+    text = "I'd like to talk to someone in English"
+    start = text.index("English")
+    entities = [{"entity": "language", "value": "en", "start": start, "end": start + 7}]
+    assert extract(text, "change_language", entities, language="fi") == {"language": "en"}
+
+
+def test_the_change_language_action_confirms_a_pure_switch():
+    entities = [{"entity": "language", "value": "fi", "start": 18, "end": 25}]
+    tracker = Tracker(
+        sender_id="t",
+        slots={"language": "fi", "language_chosen": True},
+        latest_message={"text": "Can you answer in Finnish?", "intent": {"name": "change_language"},
+                        "entities": entities, "metadata": {}},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(ActionChangeLanguage().run(dispatcher, tracker, DOMAIN)) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_change_language"]
