@@ -27,9 +27,8 @@ interactive: setup  ## `rasa interactive` on bot/data with the action server (RA
 console: setup  ## start the bot with its HTTP API on and the staff console (docs/console.md)
 	@$(ACTIONS_PY) -m console run
 
-test: setup  ## lint, type check, then run every test (unit, Rasa data/stories, end-to-end)
-	@scripts/system_deps.sh
-	@scripts/setup_web.sh --browser
+test:  ## set up what is missing, lint, type check, then run every test (unit, Rasa, end-to-end)
+	@scripts/test_machine.sh
 	@$(ACTIONS_PY) -m ruff check .
 	@$(ACTIONS_PY) -m ruff format --check .
 	@$(ACTIONS_PY) -m mypy

@@ -3,6 +3,8 @@
 Each venv listed under [tool.opastin.venvs] gets the dependency groups it names, installed
 with requirements/<venv>.lock as pip constraints, so a fresh machine resolves to exactly the
 versions we tested and pip never backtracks. A stamp file makes a second run a no-op.
+The venvs are installed at the same time: a first install is mostly waiting on downloads
+(about 3 and 5 minutes one after the other on a fresh machine).
 
 Run with Python 3.11+ (tomllib): python3.11 scripts/bootstrap.py [venv ...]
 """
@@ -15,6 +17,7 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tomllib
@@ -49,7 +52,7 @@ def wanted_state(name: str, spec: dict, project: dict) -> dict:
     }
 
 
-def pip_install(command: list[str], lock: Path, label: str) -> None:
+def pip_install(command: list[str], lock: Path, label: str, interactive: bool) -> None:
     """Run `pip install` showing how far it is: packages resolved out of those in the lock.
 
     A first install takes minutes (Rasa alone pulls ~250 packages); a silent terminal looks
@@ -58,7 +61,6 @@ def pip_install(command: list[str], lock: Path, label: str) -> None:
     total = sum(1 for line in lock.read_text().splitlines() if line and line[0] != "#")
     seen: list[str] = []
     done = 0
-    interactive = sys.stdout.isatty()
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     ) as process:
@@ -81,7 +83,7 @@ def pip_install(command: list[str], lock: Path, label: str) -> None:
         raise SystemExit(f"error: pip install failed for {label} (exit {process.returncode})")
 
 
-def ensure_venv(name: str, spec: dict, project: dict) -> None:
+def ensure_venv(name: str, spec: dict, project: dict, interactive: bool) -> None:
     venv = VENVS / name
     state = wanted_state(name, spec, project)
     stamp = venv / STAMP
@@ -95,7 +97,8 @@ def ensure_venv(name: str, spec: dict, project: dict) -> None:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
     print(f"[bootstrap] installing {', '.join(spec['groups'])} into .venvs/{name}", flush=True)
     lock = ROOT / "requirements" / f"{name}.lock"
-    pip_install([*pip, "install", "-c", str(lock), *state["requirements"]], lock, f".venvs/{name}")
+    command = [*pip, "install", "-c", str(lock), *state["requirements"]]
+    pip_install(command, lock, f".venvs/{name}", interactive)
     if state["editable"]:
         # The project itself, so `.venvs/<name>/bin/opastin run` works; its dependencies are
         # the groups above, and the venv's setuptools builds it (offline, no isolation).
@@ -112,10 +115,19 @@ def main() -> None:
     args = parser.parse_args()
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     specs = pyproject["tool"]["opastin"]["venvs"]
-    for name in args.venvs or list(specs):
-        if name not in specs:
-            raise SystemExit(f"error: unknown venv {name!r}; known: {', '.join(specs)}")
-        ensure_venv(name, specs[name], pyproject["project"])
+    names = args.venvs or list(specs)
+    unknown = [name for name in names if name not in specs]
+    if unknown:
+        raise SystemExit(f"error: unknown venv {unknown[0]!r}; known: {', '.join(specs)}")
+    # One progress line rewritten in place only when a single venv is being installed.
+    interactive = sys.stdout.isatty() and len(names) == 1
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        jobs = [
+            pool.submit(ensure_venv, name, specs[name], pyproject["project"], interactive)
+            for name in names
+        ]
+        for job in jobs:
+            job.result()  # re-raises the first failure (SystemExit with pip's output)
 
 
 if __name__ == "__main__":

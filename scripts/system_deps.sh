@@ -6,10 +6,12 @@
 #   nginx           deploy/nginx.conf in front of the local topology (tests/scale)
 #   strace, iproute2  the offline test: servers in a loopback-only network namespace, every
 #                   connect() traced (tests/e2e/test_offline.py)
+#   chromium        with --browser: the widget and console browser tests (tests/browser)
 # Needs root; otherwise says what to install. The services are not started here:
 # scripts/local_services.sh starts private instances on loopback when a test needs them.
 set -euo pipefail
 needed=()
+[ "${1:-}" = --browser ] && { [ -x /usr/bin/chromium ] || needed+=(chromium); }
 command -v docker-compose >/dev/null 2>&1 || needed+=(docker-compose)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || needed+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || needed+=(redis-server)
