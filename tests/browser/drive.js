@@ -228,6 +228,8 @@ async function launcher(page, events) {
   out.greeting = await waitForReply(page, 0, config.greeting);
   out.reply = await ask(page, config.question, config.expect);
   out.layout = await layout(page);
+  // The widget's words, which the loader fetched from beside itself (no page server help).
+  out.placeholder = await page.locator(".rw-new-message").getAttribute("placeholder");
   await page.screenshot({ path: path.join(ARTIFACTS, "widget-example-page.png") });
   return out;
 }
