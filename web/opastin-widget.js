@@ -1,43 +1,49 @@
 /*
  * Opastin widget loader: mounts the rasa-webchat 1.0.1 widget (vendor/webchat.js, which defines
- * window.WebChat) with Opastin's settings. Load vendor/webchat.js first, then this file.
+ * window.WebChat) with Opastin's settings. Load vendor/webchat.js first, then this file; keep
+ * opastin-texts.json (the widget's words in each language) next to this file.
  *
  * Without any JavaScript of your own, mark an element:
  *   <div data-opastin-chat data-socket-url="https://opastin.example.fi"></div>
  * Optional attributes: data-title, data-subtitle, data-init-payload ("/greet"), data-language
  * (default: <html lang>), data-embedded ("true": a chat box filling the element; otherwise a
- * launcher button in the corner), data-storage ("session" default, or "local").
- * Or call window.OpastinWidget.mount(element, {socketUrl: ..., title: ..., ...}).
+ * launcher button in the corner), data-storage ("session" default, or "local"), data-texts-url
+ * (default: opastin-texts.json beside this file).
+ * Or call window.OpastinWidget.mount(element, {socketUrl: ..., title: ..., ...}); it returns a
+ * promise that settles once the widget is mounted.
  *
  * Why a loader: the page language reaches the bot as metadata ({"language": "fi"} in
- * customData), the conversation survives a reload (session storage + our socket.io connector),
- * and links in bot replies are limited to http(s), mailto and tel. The widget renders replies
- * as Markdown with its link sanitising switched off, so without this guard a
- * "[text](javascript:...)" in a reply would become a live link.
+ * customData), the widget speaks and is laid out in that language (right to left for Arabic and
+ * Persian, from the texts file), the conversation survives a reload (session storage + our
+ * socket.io connector), and links in bot replies are limited to http(s), mailto and tel. The
+ * widget renders replies as Markdown with its link sanitising switched off, so without this
+ * guard a "[text](javascript:...)" in a reply would become a live link.
  */
 (function () {
   "use strict";
 
   var SAFE_PROTOCOLS = ["http:", "https:", "mailto:", "tel:"];
+  var FALLBACK_LANGUAGE = "en";
+  // Where this file was loaded from: the texts file is looked for beside it.
+  var SCRIPT_URL = (document.currentScript && document.currentScript.src) || window.location.href;
+  var textsByUrl = {};
 
-  // Widget texts for the page language; anything else falls back to English.
-  var TEXTS = {
-    en: {
-      subtitle: "Who handles my matter?",
-      hint: "Type your question...",
-      connecting: "Connecting to the assistant...",
-    },
-    fi: {
-      subtitle: "Kuka hoitaa asiani?",
-      hint: "Kirjoita kysymyksesi...",
-      connecting: "Yhdistetään avustajaan...",
-    },
-    sv: {
-      subtitle: "Vem sköter mitt ärende?",
-      hint: "Skriv din fråga...",
-      connecting: "Ansluter till assistenten...",
-    },
-  };
+  // All languages' texts ({"fi": {"hint": ..., "dir": "ltr", ...}, ...}), fetched once per URL.
+  // Without them the widget still works, with its own English words.
+  function loadTexts(url) {
+    if (!textsByUrl[url]) {
+      textsByUrl[url] = fetch(url, { credentials: "omit" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .catch(function (error) {
+          console.warn("Opastin: no widget texts from " + url + " (" + error.message + ")");
+          return {};
+        });
+    }
+    return textsByUrl[url];
+  }
 
   // Only absolute links with a safe scheme: a relative one in a bot reply would point into
   // whichever site embeds the widget. The raw attribute is checked, as the browser reads it.
@@ -81,6 +87,23 @@
     );
   }
 
+  // Names the send button and the message field in the page language (the button is an icon);
+  // re-applied when the widget re-renders its form.
+  function labelControls(root, texts) {
+    function label(node, text, tooltip) {
+      if (node && text && node.getAttribute("aria-label") !== text) {
+        node.setAttribute("aria-label", text);
+        if (tooltip) node.setAttribute("title", text);
+      }
+    }
+    function apply() {
+      label(root.querySelector(".rw-send"), texts.send, true);
+      label(root.querySelector(".rw-new-message"), texts.hint, false);
+    }
+    new MutationObserver(apply).observe(root, { childList: true, subtree: true });
+    apply();
+  }
+
   function pageLanguage(explicit) {
     var lang = (explicit || document.documentElement.lang || "en").toLowerCase();
     return lang.split("-")[0];
@@ -94,10 +117,21 @@
       throw new Error("Opastin: socketUrl is required (the Rasa server, e.g. https://opastin.example.fi)");
     }
     var language = pageLanguage(options.language);
-    var texts = TEXTS[language] || TEXTS.en;
+    var textsUrl = new URL(options.textsUrl || "opastin-texts.json", SCRIPT_URL).href;
+    return loadTexts(textsUrl).then(function (all) {
+      var own = all[language];
+      // The writing direction only from the language's own entry: a language the file lacks
+      // keeps the page's direction, even though its words fall back to English.
+      if (own && own.dir) element.setAttribute("dir", own.dir);
+      start(element, options, language, own || all[FALLBACK_LANGUAGE] || {});
+    });
+  }
+
+  function start(element, options, language, texts) {
     element.classList.add("opastin-chat");
     element.setAttribute("lang", language);
     guardLinks(element);
+    labelControls(element, texts);
     window.WebChat.default(
       {
         socketUrl: options.socketUrl,
@@ -134,6 +168,9 @@
         language: data.language,
         embedded: data.embedded === "true",
         storage: data.storage,
+        textsUrl: data.textsUrl,
+      }).catch(function (error) {
+        console.error(error);
       });
     });
   }

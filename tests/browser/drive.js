@@ -1,6 +1,7 @@
 // Drives the chat page in Debian's headless Chromium (playwright-core) for tests/browser.
 //
-//   node tests/browser/drive.js '<json>'   with {"scenario": "conversation" | "hostile", ...}
+//   node tests/browser/drive.js '<json>'
+//   with {"scenario": "conversation" | "hostile" | "launcher" | "direction" | "languages", ...}
 //
 // It does what a person would (type, press Enter, reload) on a phone-sized viewport, waits
 // for the bot, saves screenshots, and prints one JSON line of observations on stdout; the
@@ -227,7 +228,121 @@ async function launcher(page, events) {
   out.greeting = await waitForReply(page, 0, config.greeting);
   out.reply = await ask(page, config.question, config.expect);
   out.layout = await layout(page);
+  // The widget's words, which the loader fetched from beside itself (no page server help).
+  out.placeholder = await page.locator(".rw-new-message").getAttribute("placeholder");
   await page.screenshot({ path: path.join(ARTIFACTS, "widget-example-page.png") });
+  return out;
+}
+
+// Where the chat's parts are, and how the words of the last two bubbles are ordered on screen.
+async function directionLayout(page) {
+  return page.evaluate(
+    (fragments) => {
+      // Where a piece of text is drawn: the box of its first occurrence under `root` (a Range
+      // over the text node), so a test can tell the visual order bidi reordering produces.
+      const textBox = (root, fragment) => {
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const at = node.data.indexOf(fragment);
+          if (at < 0) continue;
+          const range = document.createRange();
+          range.setStart(node, at);
+          range.setEnd(node, at + fragment.length);
+          const r = range.getBoundingClientRect();
+          return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+        }
+        return null;
+      };
+      const box = (node) => {
+        if (!node) return null;
+        const r = node.getBoundingClientRect();
+        return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      };
+      const last = (selector) => [...document.querySelectorAll(selector)].pop() || null;
+      const client = last(".rw-client");
+      const response = last(".rw-response");
+      const style = (node) => {
+        const s = getComputedStyle(node);
+        return {
+          direction: s.direction,
+          textAlign: s.textAlign,
+          paddingLeft: parseFloat(s.paddingLeft),
+          paddingRight: parseFloat(s.paddingRight),
+        };
+      };
+      const words = (root) =>
+        Object.fromEntries(fragments.map((fragment) => [fragment, textBox(root, fragment)]));
+      const link = response && response.querySelector("a[href]");
+      return {
+        htmlDir: document.documentElement.getAttribute("dir"),
+        documentDirection: getComputedStyle(document.documentElement).direction,
+        chatDirection: getComputedStyle(document.querySelector(".opastin-chat")).direction,
+        container: box(document.querySelector(".rw-messages-container")),
+        client: box(client),
+        response: box(response),
+        clientStyle: style(client),
+        responseStyle: style(response),
+        field: box(document.querySelector(".rw-new-message")),
+        send: box(document.querySelector(".rw-send")),
+        clientWords: words(client),
+        responseWords: words(response),
+        // The first and last character of the link's text (a URL): its reading order.
+        linkText: link ? link.textContent : null,
+        linkStart: link ? textBox(link, link.textContent.slice(0, 1)) : null,
+        linkEnd: link ? textBox(link, link.textContent.slice(-1)) : null,
+      };
+    },
+    config.fragments || []
+  );
+}
+
+async function direction(page, events) {
+  // One message on a page of the given language; where everything ended up, and a screenshot.
+  const out = {};
+  await page.goto(config.url);
+  out.greeting = await waitForReply(page, 0, config.greeting);
+  out.reply = await ask(page, config.message, config.expect);
+  out.layout = await directionLayout(page);
+  out.screenshot = path.join(ARTIFACTS, `widget-direction-${config.name}.png`);
+  await page.screenshot({ path: out.screenshot });
+  return out;
+}
+
+async function languages(page, events, context) {
+  // Each page language in a fresh tab (a tab keeps its conversation in session storage): the
+  // page's words, the widget's, and the greeting the bot sends back with the page language.
+  const out = { pages: {} };
+  for (const language of config.languages) {
+    const tab = await context.newPage();
+    watch(tab, events);
+    await tab.goto(`${config.url}/?lang=${language}`);
+    const greeting = await waitForReply(tab, 0, `Echo (${language}): /greet`);
+    await tab.locator(".rw-send[aria-label]").waitFor({ state: "attached", timeout: TIMEOUT });
+    const seen = await tab.evaluate(() => {
+      const field = document.querySelector(".rw-new-message");
+      return {
+        htmlLang: document.documentElement.lang,
+        htmlDir: document.documentElement.getAttribute("dir"),
+        title: document.title,
+        intro: document.querySelector(".page-header p").textContent,
+        placeholder: field.getAttribute("placeholder"),
+        sendLabel: document.querySelector(".rw-send").getAttribute("aria-label"),
+        chatLang: document.querySelector(".opastin-chat").getAttribute("lang"),
+        links: [...document.querySelectorAll(".page-header nav a")].map((a) => ({
+          text: a.textContent,
+          hreflang: a.getAttribute("hreflang"),
+          href: a.getAttribute("href"),
+          current: a.getAttribute("aria-current"),
+        })),
+        scrollWidth: document.documentElement.scrollWidth,
+        viewportWidth: window.innerWidth,
+      };
+    });
+    const screenshot = path.join(ARTIFACTS, `widget-lang-${language}.png`);
+    await tab.screenshot({ path: screenshot });
+    out.pages[language] = { ...seen, greeting, screenshot };
+    await tab.close();
+  }
   return out;
 }
 
@@ -250,9 +365,9 @@ async function main() {
   });
   let result;
   try {
-    const run = { conversation, hostile, launcher }[config.scenario];
+    const run = { conversation, hostile, launcher, direction, languages }[config.scenario];
     if (!run) throw new Error(`unknown scenario ${config.scenario}`);
-    result = await run(page, events);
+    result = await run(page, events, context);
   } catch (error) {
     const shot = path.join(ARTIFACTS, `widget-failure-${config.scenario}.png`);
     await page.screenshot({ path: shot }).catch(() => {});

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from opastin.page_texts import load_page_texts
 from opastin.web import make_app, websocket_origin
 from tests.aiohttp_server import serve
 from tools.servers import free_port
 
 SOCKET_URL = "http://127.0.0.1:5005"
+TEXTS = load_page_texts()
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,24 @@ def test_chat_page_names_the_socket_and_language(page):
 
 def test_right_to_left_languages_get_dir_rtl(page):
     assert '<html lang="ar" dir="rtl">' in get(page + "/?lang=ar")[2]
+    assert '<html lang="fa" dir="rtl">' in get(page + "/?lang=fa")[2]
+
+
+def test_page_words_and_language_links_come_from_the_texts_file(page):
+    body = get(page + "/?lang=uk")[2]
+    uk = TEXTS["uk"]
+    assert f"<title>{uk.title}</title>" in body and f"<p>{uk.intro}</p>" in body
+    assert f'<nav aria-label="{uk.languages}">' in body
+    for code, texts in TEXTS.items():
+        current = ' aria-current="page"' if code == "uk" else ""
+        attributes = f'href="/?lang={code}" hreflang="{code}" lang="{code}" dir="{texts.dir}"'
+        assert f"<a {attributes}{current}>{texts.name}</a>" in body
+
+
+def test_a_language_without_page_texts_is_404_with_the_list(page):
+    status, _, body = get(page + "/?lang=de")
+    assert status == 404
+    assert "no page in language 'de'" in body and "en, fi, sv" in body
 
 
 @pytest.mark.parametrize("lang", ["<script>", "english", "F", ""])

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from opastin.page_texts import load_page_texts
 from tests.browser.conftest import ARTIFACTS, drive, tracker_events, user_messages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -157,5 +158,6 @@ def test_example_city_page_opens_the_chat_from_its_launcher(echo_bot, browser_to
         question="Hei",
         expect="Echo (fi): Hei",
     )
+    assert seen["placeholder"] == load_page_texts()["fi"].hint, "the Finnish texts did not load"
     assert_fits_phone(seen["layout"])
     assert_clean(seen["events"])
