@@ -22,6 +22,7 @@ from actions.checklist import checklist
 from actions.clarify import missing_detail
 from actions.engine import get_engine
 from actions.language import SUPPORTED, detect_language
+from actions.outdated_terms import terms_in
 from actions.residence import residence_from_text
 from embeddings.search import Filters, SearchResult
 from knowledge.vocabulary import vocabulary
@@ -53,12 +54,14 @@ def latest_intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
-def filters_from(tracker: Tracker, intent: str) -> Filters:
+def filters_from(tracker: Tracker, intent: str, outdated: tuple[str, ...] = ()) -> Filters:
+    """Search filters from the slots; the intent's and outdated names' organisations as hints."""
     municipality = tracker.get_slot("municipality")
+    hints = dict.fromkeys([*intent_hints().get(intent, ()), *outdated])
     return Filters(
         municipality=None if municipality == vocabulary().municipality_elsewhere else municipality,
         status=tracker.get_slot("residence_status"),
-        organisation_hints=tuple(intent_hints().get(intent, ())),
+        organisation_hints=tuple(hints),
         purpose=tracker.get_slot("purpose"),
     )
 
@@ -117,7 +120,8 @@ class ActionAnswerQuestion(Action):
             send(dispatcher, checklist(engine.corpus, status, purpose, language, markdown))
             return [*events, *answered(CHECKLIST)]
 
-        filters = filters_from(tracker, intent)
+        outdated = terms_in(question)
+        filters = filters_from(tracker, intent, tuple(t.term.organisation for t in outdated))
         result = engine.search(question, filters, k=settings().top_k)
         logger.info(
             "search %r -> %s (confidence %.3f)",
@@ -130,7 +134,11 @@ class ActionAnswerQuestion(Action):
             if detail:
                 send(dispatcher, ask_detail(detail, result, language))
                 return [*events, SlotSet("pending_question", question)]
-            send(dispatcher, answer(result, language, markdown))
+            answered_by = result.responsible[0].organisation.id
+            changes = {
+                t.term.id: t.note(language) for t in outdated if t.term.organisation == answered_by
+            }
+            send(dispatcher, answer(result, language, markdown, changes))
             return [*events, *answered(question)]
 
         misses = int(tracker.get_slot("misses") or 0) + 1

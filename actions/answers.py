@@ -84,10 +84,16 @@ def service_steps(service: Service, language: str) -> list[str]:
     return lines
 
 
-def answer(result: SearchResult, language: str, markdown: bool = False) -> Reply:
+def answer(
+    result: SearchResult,
+    language: str,
+    markdown: bool = False,
+    changes: dict[str, str] | None = None,
+) -> Reply:
     """Who handles it, the next step, where (IHH desk), and the official link.
 
     With `markdown` (the widget) the organisation is bold and links carry a short label.
+    `changes` (term id -> line) say what changed when the user used an outdated name.
     """
     responsible = result.responsible
     first = responsible[0]
@@ -101,6 +107,7 @@ def answer(result: SearchResult, language: str, markdown: bool = False) -> Reply
             organisation=f"**{name}**" if markdown else name,
             service=in_language(service.title, language),
         ),
+        *(changes or {}).values(),
         *service_steps(service, language),
         phrase("link", language, url=link_text(service.url_in(language), markdown)),
     ]
@@ -120,6 +127,7 @@ def answer(result: SearchResult, language: str, markdown: bool = False) -> Reply
         "confidence": round(result.confidence, 4),
         "language": language,
         "redirect": redirect,  # true: an authority outside the newcomer services (police...)
+        "outdated_terms": list(changes or {}),  # knowledge/outdated_terms.yaml ids explained
     }
     return Reply("\n".join(lines), custom)
 

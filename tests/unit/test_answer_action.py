@@ -216,3 +216,14 @@ def test_correcting_a_detail_answers_the_last_question_again(monkeypatch):
     )
     assert nordic["custom"]["type"] == "checklist"
     assert nordic["custom"]["organisations"][0]["id"] == "dvv"
+
+
+def test_an_outdated_name_gets_todays_organisation_and_what_changed():
+    [message], _ = run("Where is the TE office? I lost my job", language="en")
+    custom = message["custom"]
+    assert custom["type"] == "service_answer", message["text"]
+    assert custom["organisations"][0]["id"] == "employment_services"
+    assert custom["outdated_terms"] == ["te_office"]
+    assert "TE offices closed at the start of 2025" in message["text"]
+    [message], _ = run("How do I get a tax card?", language="en")
+    assert message["custom"]["outdated_terms"] == []
