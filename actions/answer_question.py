@@ -8,6 +8,7 @@ fallback (rephrase with suggestions, then human help at International House Hels
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,16 @@ def states_status_only(text: str, pending_question: str | None) -> bool:
     return bool(pending_question) and short and residence_from_text(text) is not None
 
 
+def named_by_outdated_term(result: SearchResult, organisation: str) -> SearchResult:
+    """An unsure search whose question names an outdated office ("TE office") answers with
+    that office's successor when it is among the results: the name says who is meant."""
+    groups = [o for o in result.organisations if o.organisation.id == organisation]
+    if not groups:
+        return result
+    others = [o for o in result.organisations if o.organisation.id != organisation]
+    return replace(result, organisations=[*groups, *others], threshold=result.confidence)
+
+
 def answered(question: str) -> list[dict[str, Any]]:
     """Slots after a full answer: nothing pending, no misses, the question kept for corrections."""
     return [
@@ -123,6 +134,8 @@ class ActionAnswerQuestion(Action):
         outdated = terms_in(question)
         filters = filters_from(tracker, intent, tuple(t.term.organisation for t in outdated))
         result = engine.search(question, filters, k=settings().top_k)
+        if not result.answered and outdated:
+            result = named_by_outdated_term(result, outdated[0].term.organisation)
         logger.info(
             "search %r -> %s (confidence %.3f)",
             question[:80],

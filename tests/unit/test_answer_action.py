@@ -219,7 +219,9 @@ def test_correcting_a_detail_answers_the_last_question_again(monkeypatch):
 
 
 def test_an_outdated_name_gets_todays_organisation_and_what_changed():
-    [message], _ = run("Where is the TE office? I lost my job", language="en")
+    [message], _ = run(
+        "Where is the TE office? I lost my job", language="en", municipality="helsinki"
+    )
     custom = message["custom"]
     assert custom["type"] == "service_answer", message["text"]
     assert custom["organisations"][0]["id"] == "employment_services"

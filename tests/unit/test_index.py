@@ -89,3 +89,36 @@ def test_missing_and_corrupt_index_say_how_to_build(tmp_path: Path, mini_index: 
     (broken / INDEX_FILE).write_bytes(b"not a faiss index")
     with pytest.raises(IndexError_, match=r"corrupt index.*make index"):
         load_index(broken, encoder.backend, encoder.model)
+
+
+@pytest.mark.slow
+def test_a_rebuild_encodes_only_the_passages_that_changed(
+    tmp_path: Path, corpus_copy: Path, encoder
+):
+    """The replaced index's vectors are reused by passage text; the result equals a full build."""
+    encoded: list[str] = []
+
+    class Counting:
+        backend, model, dim = encoder.backend, encoder.model, encoder.dim
+
+        def encode_passages(self, texts):
+            encoded.extend(texts)
+            return encoder.encode_passages(texts)
+
+    index = tmp_path / "index"
+    first = build_index(corpus_copy, index, Counting())
+    assert len(encoded) == first.passages
+    vero = corpus_copy / "vero.yaml"
+    vero.write_text(vero.read_text().replace("en: Tax card,", "en: Tax card (new),"))
+    encoded.clear()
+    build_index(corpus_copy, index, Counting())
+    assert 0 < len(encoded) < first.passages
+    assert encoded and all("Tax card (new)" in text for text in encoded)
+    full = build_index(corpus_copy, tmp_path / "full", encoder)
+    reused = load_index(index, encoder.backend, encoder.model).index
+    fresh = load_index(tmp_path / "full", encoder.backend, encoder.model).index
+    assert full.passages == reused.ntotal
+    assert (
+        abs(reused.reconstruct_n(0, reused.ntotal) - fresh.reconstruct_n(0, fresh.ntotal)).max()
+        < 1e-6
+    )
