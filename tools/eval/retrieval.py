@@ -208,6 +208,65 @@ def print_table(report: Report, title: str = "") -> None:
         print("| " + " | ".join(cells) + " |")
 
 
+# Issue 14's targets: per-language acc@1 on dev (languages with at least MIN_QUESTIONS in-scope
+# questions), overall held-out acc@1, and the rate of "rephrase" fallbacks on in-scope questions.
+MIN_QUESTIONS = 20
+LANGUAGE_ACC1 = 0.85
+HOLDOUT_ACC1 = 0.88
+MAX_FALLBACK = 0.05
+
+
+@dataclass(frozen=True)
+class LanguageRow:
+    language: str  # or "ALL"
+    dev_n: int
+    dev_acc1: float
+    holdout_n: int
+    holdout_acc1: float
+    fallback: float  # share of in-scope questions (dev and held-out) answered with "rephrase"
+
+    def below(self) -> list[str]:
+        """Which of issue 14's targets this row misses."""
+        missed = []
+        if self.dev_n >= MIN_QUESTIONS and self.dev_acc1 < LANGUAGE_ACC1:
+            missed.append("dev acc@1")
+        if self.language == "ALL" and self.holdout_acc1 < HOLDOUT_ACC1:
+            missed.append("held-out acc@1")
+        if self.dev_n + self.holdout_n >= MIN_QUESTIONS and self.fallback > MAX_FALLBACK:
+            missed.append("fallback")
+        return missed
+
+
+def language_summary(dev: list[Report], holdout: list[Report]) -> list[LanguageRow]:
+    """One row per language over every set (the questions and the journey sets together),
+    in-scope questions only, then an ALL row."""
+    dev_out = [o for r in dev for o in r.outcomes if o.question.orgs]
+    held_out = [o for r in holdout for o in r.outcomes if o.question.orgs]
+    rows = Report("summary", dev[0].threshold).rows
+    languages = sorted({o.question.lang for o in dev_out + held_out})
+    summary = []
+    for lang in [*languages, "ALL"]:
+        d = [o for o in dev_out if lang in ("ALL", o.question.lang)]
+        h = [o for o in held_out if lang in ("ALL", o.question.lang)]
+        fallback = 1 - rows(d + h)["answered"]
+        summary.append(
+            LanguageRow(lang, len(d), rows(d)["acc@1"], len(h), rows(h)["acc@1"], fallback)
+        )
+    return summary
+
+
+def print_language_summary(name: str, dev: list[Report], holdout: list[Report]) -> None:
+    print(f"\n## {name}: per language, all sets (targets: dev acc@1 >= {LANGUAGE_ACC1} where "
+          f"n >= {MIN_QUESTIONS}, held-out acc@1 >= {HOLDOUT_ACC1} overall, fallback <= "
+          f"{MAX_FALLBACK:.0%})")  # fmt: skip
+    print("| language | dev n | dev acc@1 | held-out n | held-out acc@1 | fallback | below |")
+    print("|---|---|---|---|---|---|---|")
+    for row in language_summary(dev, holdout):
+        below = ", ".join(row.below()) or "-"
+        print(f"| {row.language} | {row.dev_n} | {row.dev_acc1:.3f} | {row.holdout_n} | "
+              f"{row.holdout_acc1:.3f} | {row.fallback:.1%} | {below} |")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.eval.retrieval")
     parser.add_argument(
@@ -237,10 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     pictured = DEFAULT_CONFIG if DEFAULT_CONFIG in reports else args.configs[0]
     holdout = evaluate(pictured, load_questions(HOLDOUT_SET), settings, cache)
     print_table(holdout, title=f"{pictured} on the held-out set")
+    dev_all, holdout_all = [reports[pictured]], [holdout]
     if not args.no_journey:
         for label, path in (("dev", DEV_JOURNEY_SET), ("held-out", HOLDOUT_JOURNEY_SET)):
             journey = evaluate(pictured, load_questions(path), settings, cache)
             print_table(journey, title=f"{pictured} on the {label} journey set ({path.name})")
+            (dev_all if label == "dev" else holdout_all).append(journey)
+    print_language_summary(pictured, dev_all, holdout_all)
     from tools.eval.retrieval_report import write_pictures
 
     page = write_pictures(reports[pictured], holdout, settings.var_dir / "reports")
