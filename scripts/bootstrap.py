@@ -97,7 +97,9 @@ def ensure_venv(name: str, spec: dict, project: dict, interactive: bool) -> None
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
     print(f"[bootstrap] installing {', '.join(spec['groups'])} into .venvs/{name}", flush=True)
     lock = ROOT / "requirements" / f"{name}.lock"
-    command = [*pip, "install", "-c", str(lock), *state["requirements"]]
+    # --no-compile: no .pyc for the ~300 packages up front (TensorFlow alone has thousands of
+    # modules); Python compiles what it imports, on first use.
+    command = [*pip, "install", "--no-compile", "-c", str(lock), *state["requirements"]]
     pip_install(command, lock, f".venvs/{name}", interactive)
     if state["editable"]:
         # The project itself, so `.venvs/<name>/bin/opastin run` works; its dependencies are

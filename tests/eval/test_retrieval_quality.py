@@ -81,7 +81,7 @@ def test_holdout_quality_floor(holdout_report, metric):
 
 
 def test_every_language_is_served(dev_report):
-    """No language may collapse: acc@3 at least 0.6 in each of the 11 languages."""
+    """No language may collapse: acc@3 at least 0.6 in each of the 13 languages."""
     by_language: dict[str, list] = {}
     for outcome in dev_report.outcomes:
         by_language.setdefault(outcome.question.lang, []).append(outcome)
