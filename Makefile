@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: coverage audit help setup web run console test test-rasa check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
+.PHONY: translations coverage audit help setup web run console test test-rasa check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ coverage: setup  ## the topic map of the newcomer journey with service counts an
 
 audit: setup  ## corpus sources due for re-checking (older than 12 months) and unverified facts
 	@$(ACTIONS_PY) -m knowledge audit
+
+translations: setup  ## per language: missing texts, failed checks (numbers, names, meaning), unreviewed
+	@$(ACTIONS_PY) -m tools.translations
 
 index: setup  ## build the search index if the corpus or encoder changed
 	@$(ACTIONS_PY) -m embeddings build
