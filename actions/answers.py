@@ -21,6 +21,11 @@ from knowledge.vocabulary import vocabulary
 PHRASES_DIR = Path(__file__).with_name("phrases")
 FALLBACK_LANGUAGE = vocabulary().languages.default
 HANDOFF_ORGANISATION = "ihh"
+# Other services of the answering organisation that scored this close to the one answered are
+# offered as "ask me more precisely about ...": a broad question ("what about taxes here?")
+# gets the organisation's best service and the way to the others.
+CLOSE_SERVICE_MARGIN = 0.02
+MORE_PRECISELY_MAX = 3
 STATUS_OPTIONS = vocabulary().residence_statuses
 MUNICIPALITY_OPTIONS = vocabulary().slot_municipalities
 MUNICIPALITY_NAMES = vocabulary().municipalities
@@ -111,6 +116,14 @@ def answer(
         *service_steps(service, language),
         phrase("link", language, url=link_text(service.url_in(language), markdown)),
     ]
+    close = [
+        hit.service
+        for hit in first.services[1:]
+        if first.services[0].score - hit.score <= CLOSE_SERVICE_MARGIN
+    ][:MORE_PRECISELY_MAX]
+    if close:
+        topics = ", ".join(in_language(s.title, language) for s in close)
+        lines.append(phrase("more_precisely", language, topics=topics))
     for other in responsible[1:]:
         other_service = other.services[0].service
         also = phrase(

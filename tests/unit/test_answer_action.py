@@ -229,3 +229,14 @@ def test_an_outdated_name_gets_todays_organisation_and_what_changed():
     assert "TE offices closed at the start of 2025" in message["text"]
     [message], _ = run("How do I get a tax card?", language="en")
     assert message["custom"]["outdated_terms"] == []
+
+
+def test_a_broad_question_gets_the_best_service_and_the_way_to_the_others():
+    """A broad question names the organisation's best service and offers its close others."""
+    [message], _ = run("population register", language="en")
+    assert message["custom"]["type"] == "service_answer", message["text"]
+    first, second = message["custom"]["services"][:2]
+    assert first["organisation"] == second["organisation"] == "dvv"
+    assert f"You can also ask me more precisely about: {second['title']}." in message["text"]
+    [specific], _ = run("How do I get a tax card?", language="en")
+    assert "more precisely" not in specific["text"]
