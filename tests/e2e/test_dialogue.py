@@ -19,16 +19,21 @@ def text_of(replies: list[dict]) -> str:
         ("Miten saan verokortin?", "fi", "vero", ["Tätä hoitaa Verohallinto", "Virallinen sivu"]),
         ("Hur får jag ett skattekort?", "sv", "vero", ["Det här sköts av", "Officiell sida"]),
         ("Tarvitsen oleskeluluvan työhön", "fi", "migri", ["Maahanmuuttovirasto"]),
-        ("Как получить налоговую карту?", "ru", "vero", ["Этим занимается", "Официальная"]),
+        ("Как получить налоговую карту?", "ru", "vero", ["Этим занимается", "Налоговая карточка"]),
+        ("Finlandiya'da vergi kartını nasıl alırım?", "tr", "vero", ["Vergi kartı"]),
+        ("Comment obtenir une carte fiscale en Finlande ?", "fr", "vero", ["Carte fiscale"]),
+        ("كيف أحصل على البطاقة الضريبية في فنلندا؟", "ar", "vero", ["البطاقة الضريبية"]),
     ],
 )
 def test_answer_in_the_users_language(stack, question, language, organisation, words):
+    """The whole answer, not only its frame, is in the user's language (issue 14)."""
     replies = ask(stack, f"lang-{language}-{organisation}", question)
     answer = payload(replies)
     assert answer["language"] == language
     assert answer["organisations"][0]["id"] == organisation
     for word in words:
         assert word in text_of(replies)
+    assert "Tax card" not in text_of(replies) or language == "en"
 
 
 def test_greeting_follows_the_page_language(stack):
@@ -41,6 +46,18 @@ def test_explicit_language_choice_sticks(stack):
     assert "vastaan suomeksi" in text_of(replies)
     answer = payload(ask(stack, "switch", "How do I get a tax card?"))
     assert answer["language"] == "fi" and answer["organisations"][0]["name"] == "Verohallinto"
+
+
+def test_a_question_that_mentions_a_language_is_answered_not_taken_as_a_switch(stack):
+    replies = ask(stack, "mention-en", "I'd like to talk to someone in English", language="fi")
+    assert "I'll answer in English" not in text_of(replies)
+    assert payload(replies)["type"] in ("service_answer", "handoff", "clarification")
+
+
+def test_a_language_we_do_not_answer_in_gets_english_not_a_third_language(stack):
+    replies = ask(stack, "italian", "Come posso ottenere la carta fiscale in Finlandia?")
+    answer = payload(replies)
+    assert answer["language"] == "en"
 
 
 def test_clarification_then_answer(stack):
