@@ -103,7 +103,9 @@ def field_name(data: Any, loc: Loc) -> str:
     return "".join(parts)
 
 
-def load_organisation(path: Path) -> tuple[Organisation | None, list[Problem], dict[Loc, int]]:
+def read_mapping(path: Path, expected: str) -> tuple[dict | None, dict[Loc, int], list[Problem]]:
+    """A YAML file that must hold a mapping: its data and the line of every field, or the
+    problem (bad YAML with its line, or not a mapping: `expected` says what should be there)."""
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=SAFE_LOADER)
@@ -111,11 +113,16 @@ def load_organisation(path: Path) -> tuple[Organisation | None, list[Problem], d
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 0
-        return None, [Problem(path, line, "", f"not valid YAML: {error}")], {}
+        return None, {}, [Problem(path, line, "", f"not valid YAML: {error}")]
     if not isinstance(data, dict):
-        return None, [Problem(path, 1, "", "expected a mapping with id, name, services")], {}
-    lines = dict(line_index(node)) if node is not None else {}
-    problems: list[Problem] = []
+        return None, {}, [Problem(path, 1, "", f"expected a mapping with {expected}")]
+    return data, dict(line_index(node)) if node is not None else {}, []
+
+
+def load_organisation(path: Path) -> tuple[Organisation | None, list[Problem], dict[Loc, int]]:
+    data, lines, problems = read_mapping(path, "id, name, services")
+    if data is None:
+        return None, problems, {}
     if data.get("id") != path.stem:
         problems.append(
             Problem(path, line_for(lines, ("id",)), "id", f"must equal the file name {path.stem!r}")
@@ -185,13 +192,12 @@ def load_translations(corpus: Corpus, directory: Path) -> dict[str, TranslationF
     problems: list[Problem] = []
     translations: dict[str, TranslationFile] = {}
     for path in translation_files(directory):
-        parsed, found = load_translation(path)
+        parsed, lines, found = load_translation(path)
         if parsed is not None:
-            node = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-            found = unknown_ids(parsed, corpus, dict(line_index(node)) if node else {})
+            found = [Problem(path, *problem) for problem in unknown_ids(parsed, corpus, lines)]
             if not found:
                 translations[parsed.language] = parsed
-        problems.extend(Problem(path, line, field, reason) for line, field, reason in found)
+        problems.extend(found)
     if problems:
         raise CorpusError(problems)
     return translations

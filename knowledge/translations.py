@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import Field, HttpUrl, ValidationError
 
 from knowledge.schema import Corpus, Organisation, Service, Strict
@@ -56,31 +55,24 @@ def translation_files(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
     return sorted(directory.glob("*.yaml")) if directory.is_dir() else []
 
 
-def load_translation(path: Path) -> tuple[TranslationFile | None, list[tuple[int, str, str]]]:
-    """The parsed file, or the problems found as (line, field, reason)."""
-    from knowledge.loader import SAFE_LOADER, field_name, line_for, line_index
+def load_translation(path: Path) -> tuple[TranslationFile | None, dict, list]:
+    """The parsed file and the line of each field, or the problems found (loader.Problem)."""
+    from knowledge.loader import Problem, field_name, line_for, read_mapping
 
-    text = path.read_text(encoding="utf-8")
-    try:
-        node = yaml.compose(text, Loader=SAFE_LOADER)
-        data = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        return None, [(mark.line + 1 if mark else 0, "", f"not valid YAML: {error}")]
-    if not isinstance(data, dict):
-        return None, [(1, "", "expected a mapping with language, organisations, services")]
-    lines = dict(line_index(node)) if node is not None else {}
-    problems: list[tuple[int, str, str]] = []
+    data, lines, problems = read_mapping(path, "language, organisations, services")
+    if data is None:
+        return None, lines, problems
     if data.get("language") != path.stem:
-        problems.append((line_for(lines, ("language",)), "language", "must equal the file name"))
+        line = line_for(lines, ("language",))
+        problems.append(Problem(path, line, "language", "must equal the file name"))
     try:
         parsed = TranslationFile.model_validate(data)
     except ValidationError as error:
         for item in error.errors():
             loc = tuple(item["loc"])
-            problems.append((line_for(lines, loc), field_name(data, loc), item["msg"]))
-        return None, problems
-    return (parsed if not problems else None), problems
+            problems.append(Problem(path, line_for(lines, loc), field_name(data, loc), item["msg"]))
+        return None, lines, problems
+    return (parsed if not problems else None), lines, problems
 
 
 def unknown_ids(

@@ -62,40 +62,35 @@ def test_one_and_two_word_messages_keep_the_page_language_unless_sure():
     assert detect_language("налоговая карта", fallback="en") == "ru"  # sure: Cyrillic, Russian
 
 
-@pytest.mark.parametrize(
-    ("text", "name"),
-    [
-        ("Can you answer in English?", "English"),
-        ("in English please", "English"),
-        ("Voisitko vastata suomeksi?", "suomeksi"),
-        ("Kan du svara på svenska?", "svenska"),
-        ("Можно на русском, пожалуйста?", "русском"),
-        ("Відповідай українською", "українською"),
-        ("réponds en français stp", "français"),
-        ("Türkçe cevap verir misin?", "Türkçe"),
-        ("请用中文回答", "中文"),
-        ("¿Puedes hablar en español?", "español"),
-    ],
-)
-def test_a_pure_switch_request_only_asks_to_switch(text: str, name: str):
-    start = text.index(name)
-    entity = {"entity": "language", "value": "x", "start": start, "end": start + len(name)}
-    assert only_asks_to_switch(text, [entity])
+SWITCH_REQUESTS = [
+    ("Can you answer in English?", "English"),
+    ("in English please", "English"),
+    ("Voisitko vastata suomeksi?", "suomeksi"),
+    ("Kan du svara på svenska?", "svenska"),
+    ("Можно на русском, пожалуйста?", "русском"),
+    ("Відповідай українською", "українською"),
+    ("réponds en français stp", "français"),
+    ("Türkçe cevap verir misin?", "Türkçe"),
+    ("请用中文回答", "中文"),
+    ("¿Puedes hablar en español?", "español"),
+]
+QUESTIONS_NAMING_A_LANGUAGE = [
+    ("I'd like to talk to someone in English", "English"),
+    ("Is there a Finnish course taught in English?", "English"),
+    ("Где получить налоговую карту на русском?", "русском"),
+    ("Mistä saan verokortin englanniksi?", "englanniksi"),
+]
 
 
 @pytest.mark.parametrize(
-    ("text", "name"),
-    [
-        ("I'd like to talk to someone in English", "English"),
-        ("Is there a Finnish course taught in English?", "English"),
-        ("Где получить налоговую карту на русском?", "русском"),
-        ("Mistä saan verokortin englanniksi?", "englanniksi"),
-    ],
+    ("text", "name", "switch"),
+    [(*case, True) for case in SWITCH_REQUESTS]
+    + [(*case, False) for case in QUESTIONS_NAMING_A_LANGUAGE],
 )
-def test_a_question_that_mentions_a_language_is_a_question(text: str, name: str):
+def test_a_switch_request_is_told_from_a_question_that_names_a_language(text, name, switch):
     start = text.index(name)
     entity = {"entity": "language", "value": "x", "start": start, "end": start + len(name)}
-    assert not only_asks_to_switch(text, [entity])
+    assert only_asks_to_switch(text, [entity]) is switch
 
 
 def test_uninformative_text_keeps_the_fallback():
