@@ -23,6 +23,7 @@ from actions.checklist import checklist
 from actions.clarify import missing_detail
 from actions.engine import get_engine
 from actions.language import SUPPORTED, detect_language
+from actions.log_privacy import describe_message
 from actions.outdated_terms import terms_in
 from actions.residence import residence_from_text
 from embeddings.search import Filters, SearchResult
@@ -137,8 +138,8 @@ class ActionAnswerQuestion(Action):
         if not result.answered and outdated:
             result = named_by_outdated_term(result, outdated[0].term.organisation)
         logger.info(
-            "search %r -> %s (confidence %.3f)",
-            question[:80],
+            "search %s -> %s (confidence %.3f)",
+            describe_message(question),
             [o.organisation.id for o in result.responsible] or "unsure",
             result.confidence,
         )

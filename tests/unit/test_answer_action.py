@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import answer_question
 from actions.answer_question import ActionAnswerQuestion
+from actions.log_privacy import describe_message
 
 
 def tracker(
@@ -240,3 +242,18 @@ def test_a_broad_question_gets_the_best_service_and_the_way_to_the_others():
     assert f"You can also ask me more precisely about: {second['title']}." in message["text"]
     [specific], _ = run("How do I get a tax card?", language="en")
     assert "more precisely" not in specific["text"]
+
+
+def test_the_users_text_stays_out_of_logs_at_info(caplog):
+    text = "My code is 131052-308T, how do I get a tax card?"
+    with caplog.at_level(logging.INFO):
+        run(text, intent="tax_registration")
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert f"search <{len(text)} chars #" in logged  # the search is still traceable
+    for fragment in ("131052", "308T", "tax card", "My code"):
+        assert fragment not in logged
+
+
+def test_log_fingerprints_link_equal_messages_only():
+    assert describe_message("131052-308T") == describe_message("131052-308T")
+    assert describe_message("131052-308T") != describe_message("131052-308U")
