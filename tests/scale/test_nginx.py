@@ -3,7 +3,8 @@
 Why: the production entry point balances REST over the replicas and must keep a socket.io
 polling session on one instance (engine.io keeps its state in one process; a request that
 lands elsewhere is refused). Only the upstream addresses, the listening port and the web root
-are replaced; everything else is the file docker-compose.yml mounts.
+are replaced, and a header naming the answering instance is added; everything else is the
+file docker-compose.yml mounts.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def local_config(topology: LocalTopology, port: int, prefix: str) -> str:
         f"    server {urlsplit(url).netloc} max_fails=1 fail_timeout=5s;"
         for url in topology.rasa_urls
     )
-    site = site.replace(UPSTREAM, servers).replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    # Which instance answered, for the balancing test only: production never sends it.
+    listen = f"listen 127.0.0.1:{port};\n    add_header X-Rasa-Upstream $upstream_addr always;"
+    site = site.replace(UPSTREAM, servers).replace("listen 8080;", listen)
     site = site.replace("root /usr/share/nginx/html;", f"root {ROOT / 'web'};")
     temp = " ".join(
         f"{kind}_temp_path {prefix}/{kind};"

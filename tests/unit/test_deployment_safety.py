@@ -8,6 +8,7 @@ runs for real in tests/scale/test_nginx.py.
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 from functools import cache
 
@@ -105,3 +106,72 @@ def test_git_ignores_the_real_env_file_but_not_the_example(path: str, ignored: b
         ["git", "check-ignore", "--no-index", "--quiet", path], cwd=ROOT, check=False
     )
     assert result.returncode == (0 if ignored else 1), path
+
+
+# --- nginx: headers on public pages -----------------------------------------------------------
+
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+
+
+def nginx_directives() -> list[tuple[tuple[str, ...], list[str]]]:
+    """Each directive of nginx.conf with its blocks: (("server", "location /"), words)."""
+    code = "\n".join(line.split("#", 1)[0] for line in NGINX_CONF.read_text().splitlines())
+    directives = []
+    blocks: list[str] = []
+    for token in re.findall(r"""(?:"[^"]*"|'[^']*'|[^;{}"'])*[;{}]""", code):
+        text = token[:-1].strip()
+        if token.endswith("{"):
+            blocks.append(text)
+        elif token.endswith("}"):
+            blocks.pop()
+        elif text:
+            directives.append((tuple(blocks), shlex.split(text)))
+    return directives
+
+
+def server_headers() -> dict[str, str]:
+    """The headers the server block adds on every response (`always`: error pages too)."""
+    headers = {}
+    for blocks, words in nginx_directives():
+        if words[0] == "add_header":
+            # An add_header in a location drops every header the server block adds there.
+            assert blocks == ("server",), f"{words[1]} in {blocks}"
+            assert words[3:] == ["always"], words
+            headers[words[1].lower()] = words[2]
+    return headers
+
+
+def csp() -> dict[str, list[str]]:
+    policy = server_headers()["content-security-policy"]
+    directives = (part.split() for part in policy.split(";") if part.strip())
+    return {name: sources for name, *sources in directives}
+
+
+def test_public_pages_get_security_headers_and_no_internal_addresses() -> None:
+    headers = server_headers()
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] in {"no-referrer", "strict-origin-when-cross-origin"}
+    assert headers["x-frame-options"] == "DENY"  # browsers without CSP's frame-ancestors
+    assert csp()["frame-ancestors"] == ["'none'"]
+    assert "x-rasa-upstream" not in headers
+    assert not any("$upstream" in value for value in headers.values())
+    assert (("server",), ["server_tokens", "off"]) in nginx_directives()
+
+
+def test_content_security_policy_allows_what_the_chat_page_loads_and_no_more() -> None:
+    policy = csp()
+    page = (ROOT / "web" / "index.html").read_text()
+    scripts = re.findall(r"<script\b([^>]*)>", page)
+    assert scripts and all(re.search(r'\bsrc="/', s) for s in scripts), "same-origin files only"
+    assert not re.search(r"\son\w+=", page), "no inline event handlers"
+    assert policy["script-src"] == ["'self'"]
+    assert re.search(r'<link rel="stylesheet" href="/', page)
+    # The widget bundle (rasa-webchat) injects <style> elements while it runs.
+    assert policy["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert 'href="data:' in page and "data:" in policy["img-src"]
+    # socket.io, and the widget's texts (opastin-texts.json), from the page's own origin.
+    assert policy["connect-src"] == ["'self'"]
+    assert policy["default-src"] == ["'self'"] and policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    everything = [source for sources in policy.values() for source in sources]
+    assert "*" not in everything and "'unsafe-eval'" not in everything
