@@ -9,7 +9,9 @@ tools/loadtest/) with the variables deploy/endpoints.yml reads:
     REDIS_HOST REDIS_PORT REDIS_PASSWORD
 
 It tries until PREFLIGHT_TIMEOUT seconds (default 60) have passed, which covers a database
-that is still starting, then exits 1 with what failed and why; 0 when both answer.
+that is still starting, then exits 1 with what failed and why; 0 when both answer. A password
+left at the placeholder of .env.example is refused at once: docker-compose can only refuse an
+unset variable, and a deployment on `change-me` would look healthy.
 Runs in Rasa's Python environment (SQLAlchemy, psycopg2 and redis come with Rasa).
 """
 
@@ -20,6 +22,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
+
+# The placeholder values of .env.example (compared ignoring case and surrounding spaces).
+PLACEHOLDER_SECRETS = {"change-me", "changeme"}
+SECRETS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD")
+
+
+def placeholder_secrets(env: dict[str, str]) -> list[str]:
+    """The secret variables that still hold a placeholder value."""
+    return [name for name in SECRETS if env.get(name, "").strip().lower() in PLACEHOLDER_SECRETS]
 
 
 def check_postgres(env: dict[str, str], timeout: float) -> None:
@@ -95,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     missing = [name for name in required if not env.get(name)]
     if missing:
         print(f"preflight: error: not set: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    placeholders = placeholder_secrets(env)
+    if placeholders:
+        print(
+            f"preflight: error: {', '.join(placeholders)} still the placeholder of "
+            ".env.example: set secrets of your own in .env and start again",
+            file=sys.stderr,
+        )
         return 1
     deadline = time.monotonic() + args.timeout
     services = [

@@ -6,12 +6,14 @@ Redis is the private redis-server of conftest.py; PostgreSQL is a port where not
 
 from __future__ import annotations
 
+import re
 import time
 
 import preflight
 import pytest
 import redis
 
+from opastin.config import ROOT
 from tools.servers import free_port
 
 
@@ -77,3 +79,24 @@ def test_first_line_keeps_the_type_and_the_first_line() -> None:
     error = ValueError("first line\nsecond line")
     assert preflight.first_line(error) == "ValueError: first line"
     assert preflight.first_line(RuntimeError()) == "RuntimeError: "
+
+
+@pytest.mark.parametrize("name", ["POSTGRES_PASSWORD", "REDIS_PASSWORD"])
+@pytest.mark.parametrize("value", ["change-me", " Change-Me ", "changeme"])
+def test_a_placeholder_password_is_refused_before_connecting(
+    environment, capsys, name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    started = time.monotonic()
+    assert preflight.main(["--timeout", "30"]) == 1
+    assert time.monotonic() - started < 1, "refused at once, not after the connection timeout"
+    out, error = capsys.readouterr()
+    assert f"{name} still the placeholder of .env.example" in error
+    assert out == "", "nothing was tried"
+
+
+def test_the_placeholder_is_the_one_env_example_ships() -> None:
+    example = (ROOT / ".env.example").read_text()
+    shipped = dict(re.findall(r"^(\w+)=(.*)$", example, flags=re.MULTILINE))
+    for name in preflight.SECRETS:
+        assert shipped[name].lower() in preflight.PLACEHOLDER_SECRETS, name
