@@ -28,6 +28,7 @@ class BotApi:
     """A minimal Bot API client; its session is created in, and bound to, the running loop."""
 
     def __init__(self, token: str, api_base: str, timeout: float = 15) -> None:
+        self._token = token
         self._url = f"{api_base}/bot{token}"
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -50,14 +51,16 @@ class BotApi:
                     except ValueError:
                         body = {"ok": False, "description": f"HTTP {answer.status}, not JSON"}
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
-                raise TelegramApiError(method, f"unreachable: {error!r}") from error
+                # The client's message may quote the URL, which holds the token.
+                reason = self._redact(f"unreachable: {error!r}")
+                raise TelegramApiError(method, reason) from None
             if isinstance(body, dict) and body.get("ok"):
                 return body.get("result")
             body = body if isinstance(body, dict) else {}
             retry_after = float((body.get("parameters") or {}).get("retry_after") or 0)
             error = TelegramApiError(
                 method,
-                str(body.get("description") or f"HTTP {answer.status}"),
+                self._redact(str(body.get("description") or f"HTTP {answer.status}")),
                 body.get("error_code") or answer.status,
                 retry_after,
             )
@@ -66,6 +69,10 @@ class BotApi:
                 continue
             raise error
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _redact(self, text: str) -> str:
+        """The text without the bot token (errors end up in logs and the health response)."""
+        return text.replace(self._token, "<token>") if self._token else text
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -78,6 +80,9 @@ class TelegramSettings:
     api_base: str = DEFAULT_API_BASE
     retry_max_seconds: float = 60.0
 
+    def __post_init__(self) -> None:
+        check_api_base(self.api_base)
+
     @classmethod
     def load(
         cls, credentials: Mapping[str, Any] | None, environ: Mapping[str, str] | None = None
@@ -117,6 +122,30 @@ class TelegramSettings:
         if not self.webhook_url:
             return "no webhook URL: set TELEGRAM_WEBHOOK_URL (see docs/telegram.md)"
         return None
+
+
+def check_api_base(api_base: str) -> None:
+    """Refuse a Bot API base that is not an https URL (plain http only to this machine).
+
+    Every call goes to `<base>/bot<token>/<method>`: without a scheme the HTTP client refuses
+    the whole URL, token included, and that message reached the public health response; over
+    plain http to another host the token would cross the network readable. The value is not
+    echoed back, in case a token was pasted into it.
+    """
+    parts = urlsplit(api_base)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    secure = parts.scheme == "https" or (parts.scheme == "http" and loopback)
+    token_inside = re.search(r"/bot\d+:", parts.path)  # the token belongs in access_token
+    if not secure or not host or parts.query or parts.fragment or parts.username or token_inside:
+        raise ValueError(
+            "telegram: the Bot API base (api_base / TELEGRAM_API_BASE) must be an https:// URL "
+            "with a host, no query and no token, e.g. https://api.telegram.org (http:// only "
+            "to localhost, for a local Bot API server or the fake one in tests)"
+        )
 
 
 def derived_secret(token: str) -> str:

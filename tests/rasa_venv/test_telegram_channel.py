@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from connectors.telegram import TelegramInput
+from connectors.telegram_api import BotApi, TelegramApiError
 from connectors.telegram_protocol import TelegramSettings, utf16_length
 from rasa.core.channels.channel import UserMessage
 
@@ -170,3 +172,20 @@ def test_the_webhook_is_registered_with_the_secret_after_one_get_me() -> None:
     assert channel.bot_username == "opastin_test_bot"
     assert [c.params["secret_token"] for c in set_webhook] == ["s"]
     assert set_webhook[0].params["url"] == "https://example.invalid/hook"
+
+
+def test_bot_api_errors_never_carry_the_token() -> None:
+    """Errors reach the logs and the health response; the client may quote the whole URL."""
+    api = BotApi(TOKEN, "api.telegram.org")  # what TelegramSettings refuses, as a second guard
+
+    async def call() -> None:
+        try:
+            await api.call("getMe")
+        finally:
+            await api.close()
+
+    with pytest.raises(TelegramApiError, match="getMe: unreachable") as error:
+        asyncio.run(call())
+    assert TOKEN not in str(error.value) and TOKEN.split(":")[1] not in str(error.value)
+    assert "<token>" in str(error.value)
+    assert error.value.__cause__ is None and error.value.__suppress_context__

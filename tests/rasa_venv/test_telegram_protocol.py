@@ -71,6 +71,38 @@ def test_bad_settings_stop_the_start_with_a_reason(credentials: dict, message: s
         TelegramSettings.load({"access_token": TOKEN, **credentials}, {})
 
 
+@pytest.mark.parametrize(
+    "api_base",
+    [
+        "api.telegram.org",  # no scheme: the token ended up in the public health response
+        "127.0.0.1:8081",
+        "http://api.telegram.org",  # the token would cross the network in clear
+        "http://10.0.0.5:8081",
+        "ftp://api.telegram.org",
+        "https://",
+        "https://api.telegram.org/?proxy=1",
+        f"https://api.telegram.org/bot{TOKEN}",  # not echoed in the error
+    ],
+)
+def test_a_bot_api_base_other_than_https_stops_the_start(api_base: str) -> None:
+    for credentials, environ in (
+        ({"api_base": api_base}, {}),
+        ({}, {"TELEGRAM_API_BASE": api_base}),
+    ):
+        with pytest.raises(ValueError, match=r"must be an https:// URL") as error:
+            TelegramSettings.load({"access_token": TOKEN, **credentials}, environ)
+        assert TOKEN not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "api_base",
+    ["https://api.telegram.org/", "http://127.0.0.1:9", "http://localhost:8081", "http://[::1]:81"],
+)
+def test_https_and_local_http_bot_api_bases_are_accepted(api_base: str) -> None:
+    settings = TelegramSettings.load({"access_token": TOKEN, "api_base": api_base}, {})
+    assert settings.api_base == api_base.rstrip("/")
+
+
 # --- splitting ----------------------------------------------------------------------------
 
 
