@@ -10,7 +10,6 @@ packages' metadata say which distribution provides which import.
 
 from __future__ import annotations
 
-import ast
 import importlib
 import re
 import sys
@@ -26,6 +25,7 @@ from packaging.utils import canonicalize_name
 
 from opastin.config import ROOT
 from opastin.stack import BOT_DIR
+from tests.python_imports import imported_names
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile.rasa"
 PYPROJECT = tomli.loads((ROOT / "pyproject.toml").read_text())
@@ -77,22 +77,13 @@ def import_owners() -> dict[str, set[str]]:
 
 
 def bot_imports() -> dict[str, Path]:
-    """Top-level names bot/'s Python code imports anywhere (also inside functions): name -> file."""
+    """Third-party names bot/'s Python code imports anywhere: name -> file."""
     local = {p.stem for p in BOT_DIR.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
-    names: dict[str, Path] = {}
-    for file in sorted(BOT_DIR.rglob("*.py")):
-        for node in ast.walk(ast.parse(file.read_text(), str(file))):
-            if isinstance(node, ast.Import):
-                found = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found = [node.module]
-            else:
-                continue
-            for name in found:
-                top = name.split(".")[0]
-                if top not in sys.stdlib_module_names and top not in local and top != "__future__":
-                    names.setdefault(top, file)
-    return names
+    return {
+        name: file
+        for name, file in imported_names(BOT_DIR).items()
+        if name not in sys.stdlib_module_names and name not in local and name != "__future__"
+    }
 
 
 def pipeline_required_packages() -> dict[str, list[str]]:

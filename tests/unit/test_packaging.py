@@ -6,7 +6,6 @@ and breaks in the image; a runtime package that imports tools/ or tests/ drags t
 
 from __future__ import annotations
 
-import ast
 import re
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from opastin.config import ROOT
+from tests.python_imports import imported_names as imports_below
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 RUNTIME = PYPROJECT["tool"]["setuptools"]["packages"]
@@ -29,18 +29,7 @@ DOCKERFILE = ROOT / "deploy" / "Dockerfile.actions"
 
 def imported_names(package: str) -> dict[str, Path]:
     """Top-level names imported anywhere in a package (also inside functions): name -> file."""
-    names: dict[str, Path] = {}
-    for file in sorted((ROOT / package).rglob("*.py")):
-        for node in ast.walk(ast.parse(file.read_text(), str(file))):
-            if isinstance(node, ast.Import):
-                found = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found = [node.module]
-            else:
-                continue
-            for name in found:
-                names.setdefault(name.split(".")[0], file)
-    return names
+    return imports_below(ROOT / package)
 
 
 @cache
