@@ -17,7 +17,12 @@ from knowledge.audit import RECHECK_MONTHS, audit, format_report
 from knowledge.loader import CORPUS_DIR, CorpusError, load_corpus, load_translations
 from knowledge.schema import Corpus
 from knowledge.topics import TOPICS_FILE, coverage, load_topics
-from knowledge.translations import TRANSLATIONS_DIR, report
+from knowledge.translations import (
+    TRANSLATIONS_DIR,
+    organisation_stamp,
+    report,
+    service_stamp,
+)
 
 
 def _stats(corpus: Corpus) -> None:
@@ -32,6 +37,25 @@ def _stats(corpus: Corpus) -> None:
     )
 
 
+def _stamp(language: str, ids: list[str]) -> int:
+    """Mark entries as translated from the current English (after updating their texts)."""
+    english = load_corpus(translations=False)
+    path = TRANSLATIONS_DIR / f"{language}.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    stamps = {i: organisation_stamp(o) for i, o in english.organisations.items()}
+    stamps |= {i: service_stamp(s) for i, s in english.services.items()}
+    for entry_id in ids:
+        if entry_id not in stamps:
+            print(f"unknown id {entry_id!r}", file=sys.stderr)
+            return 2
+        start = lines.index(f"  {entry_id}:\n")
+        at = next(i for i in range(start + 1, len(lines)) if "translated_from:" in lines[i])
+        lines[at] = f"    translated_from: {stamps[entry_id]}\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    print(f"{path}: stamped {len(ids)} entr{'y' if len(ids) == 1 else 'ies'}")
+    return 0
+
+
 def _translations(directory: Path, language: str | None) -> int:
     """Print each language's gaps; exit 1 when a translation loses a protected part."""
     english = load_corpus(directory, translations=False)
@@ -43,8 +67,11 @@ def _translations(directory: Path, language: str | None) -> int:
     for item in report(english, files):
         print(
             f"{item.language}: {item.entries}/{total} entries, {len(item.missing)} missing, "
-            f"{len(item.lost)} failing a check, {item.unreviewed} not reviewed by a native speaker"
+            f"{len(item.lost)} failing a check, {len(item.outdated)} outdated (English changed "
+            f"since; not used), {item.unreviewed} not reviewed by a native speaker"
         )
+        if item.outdated:
+            print(f"  outdated: {', '.join(item.outdated)}")
         for entry_id, field, parts in item.lost:
             print(f"  {entry_id}.{field}: lost {', '.join(parts)}")
         if item.missing:
@@ -69,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--months", type=int, default=RECHECK_MONTHS, help="re-check interval")
     parser.add_argument("--language", help="translations: only this language")
+    parser.add_argument(
+        "--stamp", nargs="+", metavar="ID",
+        help="translations: mark these entries as translated from today's English",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
         corpus = load_corpus(args.dir)
@@ -91,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
               + (", ".join(report.empty_leaves) or "none"))  # fmt: skip
         print(f"services in no topic ({len(report.unmapped_services)}): "
               + (", ".join(report.unmapped_services) or "none"))  # fmt: skip
+    elif args.command == "translations" and args.stamp:
+        if not args.language:
+            print("--stamp needs --language", file=sys.stderr)
+            return 2
+        return _stamp(args.language, args.stamp)
     elif args.command == "translations":
         return _translations(args.dir, args.language)
     elif args.command == "audit":

@@ -10,6 +10,7 @@ has reviewed is listed by `make translations`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +23,17 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 TRANSLATED_FIELDS = ("title", "description", "how_to")
 
 
+# The English texts a translation was made from, as a short hash: when the English changes
+# (an audit corrects a fact), the translation no longer says the same and is not used (the
+# answer falls back to English) until someone translates the new text and stamps it.
+STAMP = Field(pattern=r"^[0-9a-f]{12}$")
+
+
 class ServiceTexts(Strict):
     title: str = Field(min_length=1)
     description: str = Field(min_length=1)
     how_to: str = Field(min_length=1)
+    translated_from: str = STAMP
     url: HttpUrl | None = None  # the organisation's own page in this language, if it has one
     reviewed_by: str | None = Field(default=None, min_length=1)  # "Name, YYYY-MM-DD"
 
@@ -33,6 +41,7 @@ class ServiceTexts(Strict):
 class OrganisationTexts(Strict):
     name: str = Field(min_length=1)
     summary: str = Field(min_length=1)
+    translated_from: str = STAMP
     url: HttpUrl | None = None
     reviewed_by: str | None = Field(default=None, min_length=1)
 
@@ -93,8 +102,24 @@ def unknown_ids(
     return problems
 
 
+def english_stamp(*texts: str) -> str:
+    """The stamp of the English texts a translation renders (see STAMP)."""
+    return hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()[:12]
+
+
+def service_stamp(service: Service) -> str:
+    return english_stamp(*(getattr(service, field)["en"] for field in TRANSLATED_FIELDS))
+
+
+def organisation_stamp(organisation: Organisation) -> str:
+    return english_stamp(organisation.name["en"], organisation.summary["en"])
+
+
 def merge(corpus: Corpus, translations: dict[str, TranslationFile]) -> Corpus:
-    """The corpus with every translated text added to its language maps (en/fi/sv win)."""
+    """The corpus with every current translation added to its language maps (en/fi/sv win).
+
+    An outdated translation (its English changed since) is left out: English with the
+    "details in English" note is better than a text that says something else."""
     organisations: dict[str, Organisation] = {}
     for org_id, organisation in corpus.organisations.items():
         services = [_merged_service(s, translations) for s in organisation.services]
@@ -102,6 +127,8 @@ def merge(corpus: Corpus, translations: dict[str, TranslationFile]) -> Corpus:
         for lang, translation in translations.items():
             texts = translation.organisations.get(org_id)
             if texts is None or lang in organisation.name:
+                continue
+            if texts.translated_from != organisation_stamp(organisation):
                 continue
             name[lang], summary[lang] = texts.name, texts.summary
             if texts.url:
@@ -118,6 +145,8 @@ def _merged_service(service: Service, translations: dict[str, TranslationFile]) 
     for lang, translation in translations.items():
         texts = translation.services.get(service.id)
         if texts is None or lang in service.title:
+            continue
+        if texts.translated_from != service_stamp(service):
             continue
         for field in TRANSLATED_FIELDS:
             update[field][lang] = getattr(texts, field)
@@ -169,6 +198,7 @@ class LanguageReport:
     language: str
     missing: list[str]  # ids of services/organisations without a text in this language
     lost: list[tuple[str, str, list[str]]]  # (id, field, protected parts not kept)
+    outdated: list[str]  # ids whose English changed since the translation (not used)
     unreviewed: int  # entries no native speaker has reviewed
     entries: int
 
@@ -199,5 +229,12 @@ def report(corpus_en: Corpus, translations: dict[str, TranslationFile]) -> list[
             *translation.services.values(),
         ]
         unreviewed = sum(1 for e in entries if e.reviewed_by is None)
-        reports.append(LanguageReport(lang, missing, lost, unreviewed, len(entries)))
+        outdated = [
+            i for i, t in translation.organisations.items()
+            if t.translated_from != organisation_stamp(corpus_en.organisations[i])
+        ] + [
+            i for i, t in translation.services.items()
+            if t.translated_from != service_stamp(services[i])
+        ]  # fmt: skip
+        reports.append(LanguageReport(lang, missing, lost, outdated, unreviewed, len(entries)))
     return reports

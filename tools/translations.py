@@ -136,12 +136,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"note: calibrated floor differs from MEANING_FLOOR {MEANING_FLOOR:+.2f}: update it")
     total = len(corpus_en.organisations) + len(corpus_en.services)
     structural = {item.language: item for item in report(corpus_en, files)}
-    print(f"{'lang':5} {'entries':>8} {'missing':>8} {'lost':>5} {'meaning':>8} {'unreviewed':>10}")
+    header = f"{'lang':5} {'entries':>8} {'missing':>8} {'lost':>5} {'outdated':>8} {'meaning':>8}"
+    print(f"{header} {'unreviewed':>10}")
     failed = False
     details: list[str] = []
     for lang in languages:
         if lang not in files:
-            print(f"{lang:5} {0:>8} {total:>8} {'-':>5} {'-':>8} {'-':>10}")
+            print(f"{lang:5} {0:>8} {total:>8} {'-':>5} {'-':>8} {'-':>8} {'-':>10}")
             failed = True
             continue
         item = structural[lang]
@@ -149,9 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         below = similarity.below(calibration.floor)
         print(
             f"{lang:5} {item.entries:>8} {len(item.missing):>8} {len(item.lost):>5} "
-            f"{len(below):>8} {item.unreviewed:>10}"
+            f"{len(item.outdated):>8} {len(below):>8} {item.unreviewed:>10}"
         )
-        failed = failed or bool(item.missing or item.lost or below)
+        failed = failed or bool(item.missing or item.lost or item.outdated or below)
+        details += [
+            f"  {lang} {entry_id}: outdated (English changed)" for entry_id in item.outdated
+        ]
         for entry_id, field, parts in item.lost:
             details.append(f"  {lang} {entry_id}.{field}: lost {', '.join(parts)}")
         for service_id, score in below:
@@ -161,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         details += [f"  {lang} lowest: {sid} {score:+.3f}" for sid, score in lowest]
     print("\n".join(details))
     print("columns: missing = organisations+services without a text; lost = texts that drop a")
-    print("number/URL/name of the English; meaning = below the floor; unreviewed = no reviewed_by")
+    print("number/URL/name of the English; outdated = the English changed since (not used; fix")
+    print("the text, then python -m knowledge translations --language XX --stamp ID...);")
+    print("meaning = below the floor; unreviewed = no reviewed_by")
     return 1 if failed else 0
 
 

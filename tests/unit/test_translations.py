@@ -9,7 +9,14 @@ import pytest
 
 from actions.answers import in_language
 from knowledge.loader import CorpusError, load_corpus, load_translations
-from knowledge.translations import TRANSLATIONS_DIR, lost_parts, merge, report
+from knowledge.translations import (
+    TRANSLATIONS_DIR,
+    lost_parts,
+    merge,
+    organisation_stamp,
+    report,
+    service_stamp,
+)
 from knowledge.vocabulary import vocabulary
 
 ENGLISH = load_corpus(translations=False)
@@ -41,11 +48,13 @@ def test_an_unknown_service_id_names_the_file_line_and_field(tmp_path):
         tmp_path,
         "ru",
         "services:\n  vero.tax_card:\n    title: a\n    description: b\n    how_to: c\n"
-        "  vero.no_such_service:\n    title: a\n    description: b\n    how_to: c\n",
+        "    translated_from: 0123456789ab\n"
+        "  vero.no_such_service:\n    title: a\n    description: b\n    how_to: c\n"
+        "    translated_from: 0123456789ab\n",
     )
     with pytest.raises(CorpusError) as error:
         load_translations(ENGLISH, tmp_path)
-    assert f"{path}:7: services.vero.no_such_service: unknown id" in str(error.value)
+    assert f"{path}:8: services.vero.no_such_service: unknown id" in str(error.value)
 
 
 def test_a_malformed_entry_is_reported_not_merged(tmp_path):
@@ -61,12 +70,15 @@ def test_a_malformed_entry_is_reported_not_merged(tmp_path):
 
 
 def test_merged_texts_reach_the_answers_and_english_stays_the_fallback(tmp_path):
+    org = organisation_stamp(ENGLISH.organisations["vero"])
+    card = service_stamp(ENGLISH.services["vero.tax_card"])
     write(
         tmp_path,
         "ru",
-        "organisations:\n  vero:\n    name: Налоговая (Verohallinto)\n    summary: s\n"
-        "services:\n  vero.tax_card:\n    title: Налоговая карта\n    description: d\n"
-        "    how_to: шаг\n    url: https://www.vero.fi/ru/\n",
+        f"organisations:\n  vero:\n    name: Налоговая (Verohallinto)\n    summary: s\n"
+        f"    translated_from: {org}\n"
+        f"services:\n  vero.tax_card:\n    title: Налоговая карта\n    description: d\n"
+        f"    how_to: шаг\n    url: https://www.vero.fi/ru/\n    translated_from: {card}\n",
     )
     corpus = merge(ENGLISH, load_translations(ENGLISH, tmp_path))
     card = corpus.services["vero.tax_card"]
@@ -76,7 +88,23 @@ def test_merged_texts_reach_the_answers_and_english_stays_the_fallback(tmp_path)
     other = corpus.services["vero.tax_return"]
     assert in_language(other.how_to, "ru") == other.how_to["en"]
     [item] = report(ENGLISH, load_translations(ENGLISH, tmp_path))
-    assert item.unreviewed == 2 and "vero.tax_return" in item.missing
+    assert item.unreviewed == 2 and "vero.tax_return" in item.missing and item.outdated == []
+
+
+def test_a_translation_of_english_that_has_changed_since_is_not_used(tmp_path):
+    """An audit corrects the English: the old translation would contradict it, so the answer
+    falls back to English and the entry is listed as outdated until re-translated."""
+    write(
+        tmp_path,
+        "ru",
+        "services:\n  vero.tax_card:\n    title: Налоговая карта\n    description: d\n"
+        "    how_to: старый шаг\n    translated_from: 0123456789ab\n",
+    )
+    files = load_translations(ENGLISH, tmp_path)
+    card = merge(ENGLISH, files).services["vero.tax_card"]
+    assert in_language(card.how_to, "ru") == card.how_to["en"]
+    [item] = report(ENGLISH, files)
+    assert item.outdated == ["vero.tax_card"]
 
 
 TRANSLATED = [
@@ -92,6 +120,7 @@ def test_every_answered_language_has_every_text_with_nothing_lost(language):
     [item] = report(ENGLISH, {language: files[language]})
     assert item.missing == [], f"{language}: {len(item.missing)} missing: {item.missing[:5]}"
     assert item.lost == [], f"{language}: texts that lose parts of the English: {item.lost[:5]}"
+    assert item.outdated == [], f"{language}: English changed since translated: {item.outdated}"
 
 
 @pytest.mark.slow
