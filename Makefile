@@ -34,7 +34,7 @@ test:  ## set up what is missing, lint, type check, then run every test (unit, R
 	@$(ACTIONS_PY) -m mypy
 	@# Index and model before pytest: built once with progress, outside pytest's per-test timeout
 	@$(ACTIONS_PY) -m opastin prepare
-	@$(ACTIONS_PY) -m pytest --durations=25
+	@$(ACTIONS_PY) -m pytest -n 2 --dist loadgroup --durations=25
 	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
 
 test-rasa: setup  ## unit tests of bot/'s Python code, in the Rasa venv (fast, no model)

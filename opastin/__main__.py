@@ -20,7 +20,7 @@ import time
 
 from opastin.config import ROOT, Settings
 from opastin.serving import serve_until_signal
-from opastin.stack import ensure_index, ensure_model, log, rasa_terminal, running_stack
+from opastin.stack import log, prepare, rasa_terminal, running_stack
 from opastin.web import make_app
 
 COMMANDS = {
@@ -78,9 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return evaluate(extra)
     settings = Settings.from_env()
     if command == "prepare":
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        ensure_index(settings)
-        ensure_model(settings)
+        prepare(settings)
         return 0
     if command in ("shell", "interactive"):
         return rasa_terminal(settings, command, extra)

@@ -69,3 +69,18 @@ def prepared(rasa_model: Path) -> Path:
     """The project's search index and Rasa model, as `make run` prepares them: the model path."""
     ensure_index(Settings())
     return rasa_model
+
+
+TESTS_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs on both cores (`-n 2 --dist loadgroup`): each folder of end-to-end
+    tests is one group, run by one worker, so its session fixtures (a running stack, the
+    PostgreSQL/Redis topology, Chromium) start once; unit tests are grouped per file."""
+    if not config.pluginmanager.has_plugin("xdist"):
+        return  # the Rasa venv (tests/rasa_venv) has no xdist
+    for item in items:
+        parts = item.path.relative_to(TESTS_DIR).parts
+        group = "/".join(parts[:2]) if parts[0] == "unit" else parts[0]
+        item.add_marker(pytest.mark.xdist_group(group))
