@@ -8,6 +8,7 @@ fallback (rephrase with suggestions, then human help at International House Hels
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +35,12 @@ logger = logging.getLogger(__name__)
 HINTS_FILE = Path(__file__).with_name("intent_hints.yaml")
 CHECKLIST = "__newcomer_checklist__"  # pending_question value: the checklist awaits a status
 MISSES_BEFORE_HANDOFF = 2
-SHORT_REPLY_WORDS = 6  # "I'm from Lagos, Nigeria" answers; a longer message asks its own
+SHORT_REPLY_WORDS = 6
+# A broad question the search is unsure about ("I am looking for a job", 0.83 < 0.84) is
+# answered by the organisation its intent points to when the NLU is this sure and the search
+# came this close to the threshold; gibberish stays far below it and gets "rephrase".
+SURE_INTENT = 0.8
+BROAD_MARGIN = 0.03  # "I'm from Lagos, Nigeria" answers; a longer message asks its own
 
 
 @lru_cache(maxsize=1)
@@ -75,14 +81,20 @@ def states_status_only(text: str, pending_question: str | None) -> bool:
     return bool(pending_question) and short and residence_from_text(text) is not None
 
 
-def named_by_outdated_term(result: SearchResult, organisation: str) -> SearchResult:
-    """An unsure search whose question names an outdated office ("TE office") answers with
-    that office's successor when it is among the results: the name says who is meant."""
-    groups = [o for o in result.organisations if o.organisation.id == organisation]
+def named_by(result: SearchResult, organisations: Sequence[str]) -> SearchResult:
+    """An unsure search answered by the organisation something else names, when one of its
+    services is among the results: an outdated office name ("TE office" -> its successor), or
+    a broad question the NLU places with confidence ("I am looking for a job" -> job_search ->
+    employment services). The answer then offers that organisation's closer services."""
+    groups = [o for o in result.organisations if o.organisation.id in organisations]
     if not groups:
         return result
-    others = [o for o in result.organisations if o.organisation.id != organisation]
-    return replace(result, organisations=[*groups, *others], threshold=result.confidence)
+    others = [o for o in result.organisations if o not in groups]
+    return replace(result, organisations=[*groups[:1], *others], threshold=result.confidence)
+
+
+def intent_confidence(tracker: Tracker) -> float:
+    return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
 
 
 def answered(question: str) -> list[dict[str, Any]]:
@@ -136,7 +148,11 @@ class ActionAnswerQuestion(Action):
         filters = filters_from(tracker, intent, tuple(t.term.organisation for t in outdated))
         result = engine.search(question, filters, k=settings().top_k)
         if not result.answered and outdated:
-            result = named_by_outdated_term(result, outdated[0].term.organisation)
+            result = named_by(result, [outdated[0].term.organisation])
+        sure_intent = intent_confidence(tracker) >= SURE_INTENT and not answering_clarification
+        close = result.confidence >= result.threshold - BROAD_MARGIN
+        if not result.answered and sure_intent and close:
+            result = named_by(result, intent_hints().get(intent, []))
         logger.info(
             "search %s -> %s (confidence %.3f)",
             describe_message(question),

@@ -102,8 +102,8 @@ def test_authorities_outside_the_ecosystem_are_redirected_as_such(stack, questio
 def test_the_purpose_of_the_move_steers_the_service(stack):
     """A purpose the user gave earlier (slot `purpose`) boosts services for that audience."""
     plain = payload(ask(stack, "purpose-none", "I need a residence permit"))
-    ask(stack, "purpose-work", "I'm moving there for work")
-    steered = payload(ask(stack, "purpose-work", "I need a residence permit"))
+    ask(stack, "purpose-study", "I'm moving there to study")
+    steered = payload(ask(stack, "purpose-study", "I need a residence permit"))
     assert steered["organisations"][0]["id"] == "migri"
-    assert steered["services"][0]["id"] == "migri.residence_permit_work"
-    assert plain["services"][0]["id"] != "migri.residence_permit_work"  # the purpose decided
+    assert steered["services"][0]["id"] == "migri.residence_permit_studies"
+    assert plain["services"][0]["id"] != "migri.residence_permit_studies"  # the purpose decided

@@ -257,3 +257,14 @@ def test_the_users_text_stays_out_of_logs_at_info(caplog):
 def test_log_fingerprints_link_equal_messages_only():
     assert describe_message("131052-308T") == describe_message("131052-308T")
     assert describe_message("131052-308T") != describe_message("131052-308U")
+
+
+def test_a_broad_question_the_nlu_places_surely_is_answered_by_that_organisation():
+    """Unsure search, sure intent: the organisation the intent points to answers (when one
+    of its services is among the results); without the intent it stays a rephrase."""
+    question = "I want to work"
+    [unsure], _ = run(question, municipality="helsinki")
+    assert unsure["custom"]["type"] == "no_answer"
+    [placed], _ = run(question, intent="job_search", municipality="helsinki")
+    assert placed["custom"]["type"] == "service_answer", placed["text"]
+    assert placed["custom"]["organisations"][0]["id"] == "employment_services"
