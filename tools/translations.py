@@ -16,6 +16,8 @@ another service's Finnish) would pass it, and the lowest-scoring translations.
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ import numpy as np
 from embeddings.encoders import load_encoder
 from knowledge.loader import load_corpus, load_translations
 from knowledge.schema import Corpus, Service
-from knowledge.translations import TRANSLATIONS_DIR, TranslationFile, report
+from knowledge.translations import TRANSLATIONS_DIR, TranslationFile, english_stamp, report
 from knowledge.vocabulary import vocabulary
 from opastin.config import settings as load_settings
 
@@ -102,8 +104,9 @@ class Meaning:
         floor = float(np.floor(np.percentile(good_scores, FLOOR_PERCENTILE) * 100) / 100)
         return Calibration(floor, len(good_scores), float((other >= floor).mean()))
 
-    def similarity(self, translation: TranslationFile) -> Similarity:
-        ids = [i for i in self.ids if i in translation.services]
+    def similarity(self, translation: TranslationFile, only: set[str] | None = None) -> Similarity:
+        """Margins of the translation's services (of those in `only`, when given)."""
+        ids = [i for i in self.ids if i in translation.services and (only is None or i in only)]
         if not ids:
             return Similarity(translation.language, {})
         texts = [
@@ -112,6 +115,70 @@ class Meaning:
         rows = [self.ids.index(i) for i in ids]
         found = margins(self.english, self.encoder.encode_passages(texts), rows)
         return Similarity(translation.language, dict(zip(ids, map(float, found), strict=True)))
+
+
+# ------------------------------------------------------------------ the record of checked pairs
+# Encoding ~1,700 answer texts takes minutes of CPU, and the texts rarely change. The record
+# keeps each checked pair's margin under a hash of the pair; the test recomputes new or changed
+# pairs, plus RECHECKED recorded ones chosen at random (a stale or edited record fails), and
+# everything when any English answer text changed (margins depend on all of them).
+RECORD = TRANSLATIONS_DIR / "meaning-checked.json"
+RECHECKED = 20
+
+
+def pair_key(english: Service, translated_title: str, translated_how_to: str) -> str:
+    return english_stamp(
+        answer_text(english.title["en"], english.how_to["en"]),
+        answer_text(translated_title, translated_how_to),
+    )
+
+
+def english_key(corpus_en: Corpus) -> str:
+    return english_stamp(
+        *(answer_text(s.title["en"], s.how_to["en"]) for s in corpus_en.services.values())
+    )
+
+
+def recorded_margins(
+    meaning: Meaning, corpus_en: Corpus, files: dict[str, TranslationFile], recheck: int = RECHECKED
+) -> dict[str, dict[str, float]]:
+    """Every translated service's margin, per language: from the record where the pair is
+    unchanged, computed otherwise; `recheck` recorded pairs are recomputed and must agree."""
+    record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+    usable = record.get("english") == english_key(corpus_en)
+    pairs = record.get("pairs", {}) if usable else {}
+    result: dict[str, dict[str, float]] = {}
+    recorded: list[tuple[str, str]] = []
+    for lang, translation in files.items():
+        result[lang], todo = {}, set()
+        for sid, texts in translation.services.items():
+            entry = pairs.get(lang, {}).get(sid)
+            key = pair_key(corpus_en.services[sid], texts.title, texts.how_to)
+            if entry and entry[0] == key:
+                result[lang][sid] = entry[1]
+                recorded.append((lang, sid))
+            else:
+                todo.add(sid)
+        result[lang].update(meaning.similarity(translation, todo).margins if todo else {})
+    for lang, sid in random.Random().sample(recorded, min(recheck, len(recorded))):
+        fresh = meaning.similarity(files[lang], {sid}).margins[sid]
+        if abs(fresh - result[lang][sid]) > 1e-3:
+            raise AssertionError(f"{RECORD}: {lang} {sid} recorded {result[lang][sid]:.4f}, "
+                                 f"recomputed {fresh:.4f}; run make translations")  # fmt: skip
+    return result
+
+
+def write_record(corpus_en: Corpus, files: dict[str, TranslationFile], found: dict) -> None:
+    pairs = {
+        lang: {
+            sid: [pair_key(corpus_en.services[sid], t.title, t.how_to), round(found[lang][sid], 5)]
+            for sid, t in sorted(files[lang].services.items())
+            if sid in found.get(lang, {})
+        }
+        for lang in sorted(found)
+    }
+    data = {"english": english_key(corpus_en), "floor": MEANING_FLOOR, "pairs": pairs}
+    RECORD.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "en->fi/sv pairs; "
         f"{calibration.mismatched_above_floor:.1%} of mismatched pairs would pass it"
     )
-    if calibration.floor != MEANING_FLOOR:
+    if abs(calibration.floor - MEANING_FLOOR) > 1e-9:
         print(f"note: calibrated floor differs from MEANING_FLOOR {MEANING_FLOOR:+.2f}: update it")
     total = len(corpus_en.organisations) + len(corpus_en.services)
     structural = {item.language: item for item in report(corpus_en, files)}
@@ -140,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{header} {'unreviewed':>10}")
     failed = False
     details: list[str] = []
+    checked: dict[str, dict[str, float]] = {}
     for lang in languages:
         if lang not in files:
             print(f"{lang:5} {0:>8} {total:>8} {'-':>5} {'-':>8} {'-':>8} {'-':>10}")
@@ -147,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         item = structural[lang]
         similarity = meaning.similarity(files[lang])
+        checked[lang] = similarity.margins
         below = similarity.below(calibration.floor)
         print(
             f"{lang:5} {item.entries:>8} {len(item.missing):>8} {len(item.lost):>5} "
@@ -160,10 +229,13 @@ def main(argv: list[str] | None = None) -> int:
             details.append(f"  {lang} {entry_id}.{field}: lost {', '.join(parts)}")
         for service_id, score in below:
             floor = calibration.floor
-            details.append(f"  {lang} {service_id}: meaning margin {score:+.3f} < {floor}")
+            details.append(f"  {lang} {service_id}: meaning margin {score:+.3f} < {floor:+.2f}")
         lowest = sorted(similarity.margins.items(), key=lambda s: s[1])[: args.lowest]
         details += [f"  {lang} lowest: {sid} {score:+.3f}" for sid, score in lowest]
     print("\n".join(details))
+    if not args.language:
+        write_record(corpus_en, {k: v for k, v in files.items() if k in checked}, checked)
+        print(f"record of checked pairs (read by tests/unit/test_translations.py): {RECORD}")
     print("columns: missing = organisations+services without a text; lost = texts that drop a")
     print("number/URL/name of the English; outdated = the English changed since (not used; fix")
     print("the text, then python -m knowledge translations --language XX --stamp ID...);")
