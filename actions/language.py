@@ -78,13 +78,14 @@ def only_asks_to_switch(text: str, entities: list[dict[str, Any]]) -> bool:
     The language names the NLU found (`language` entities) and the words of a switch request
     (switch_words.yaml) are removed; anything left is a question.
     """
-    spans = sorted(
-        (e["start"], e["end"])
-        for e in entities
-        if e.get("entity") == "language" and isinstance(e.get("start"), int)
-    )
-    for start, end in reversed(spans):
-        text = text[:start] + " " + text[end:]
+    # Several extractors may report the same name (CRF and the lookup table): blank every
+    # reported span on the original text, so overlapping spans cannot cut into other words.
+    kept = list(text)
+    for e in entities:
+        start, end = e.get("start"), e.get("end")
+        if e.get("entity") == "language" and isinstance(start, int) and isinstance(end, int):
+            kept[start:end] = " " * (end - start)
+    text = "".join(kept)
     words, chinese = switch_words()
     for word in chinese:
         text = text.replace(word, " ")

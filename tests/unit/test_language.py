@@ -93,6 +93,13 @@ def test_a_switch_request_is_told_from_a_question_that_names_a_language(text, na
     assert only_asks_to_switch(text, [entity]) is switch
 
 
+def test_a_name_reported_by_two_extractors_is_removed_once():
+    """CRF and the lookup table both report "Finnish": the rest must stay whole."""
+    entity = {"entity": "language", "value": "fi", "start": 3, "end": 10}
+    assert only_asks_to_switch("in Finnish please", [entity, dict(entity)])
+    assert not only_asks_to_switch("in Finnish please, where is Kela", [entity, dict(entity)])
+
+
 def test_uninformative_text_keeps_the_fallback():
     assert detect_language("ok", fallback="fi") == "fi"
     assert detect_language("", fallback="sv") == "sv"
