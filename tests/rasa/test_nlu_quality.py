@@ -60,6 +60,10 @@ def test_held_out_intent_accuracy_stays_above_the_floor(tmp_path: Path):
     few = summarise([r for r in rows if r["lang"] in FEW_EXAMPLE_LANGUAGES])["all"]
     big = summarise([r for r in rows if r["lang"] in MAIN_LANGUAGES])["all"]
     report = {k: round(v["accuracy"], 3) for k, v in sorted(summary.items())}
+    report = (
+        f"{report}; en/fi/sv {big['accuracy']:.3f} ({big['n']}), "
+        f"others {few['accuracy']:.3f} ({few['n']})"
+    )
     assert summary["all"]["accuracy"] >= FLOOR_ALL, report
     assert big["accuracy"] >= FLOOR_EN_FI_SV, report
     assert few["accuracy"] >= FLOOR_FEW_EXAMPLE_LANGUAGES, report

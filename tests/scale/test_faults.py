@@ -67,7 +67,9 @@ def test_action_server_stop_and_start_under_load(topology: LocalTopology) -> Non
 
 
 def test_restart_of_one_rasa_instance_under_load(topology: LocalTopology) -> None:
-    plan = LoadPlan(conversations=4, turns=50, time_limit=35, think=0.3)
+    # Long enough that load still runs after a slow restart (Rasa needs 20-60 s to come back on
+    # two busy cores): the turns stop at whichever comes first, the turn count or the limit.
+    plan = LoadPlan(conversations=4, turns=200, time_limit=90, think=0.3)
     rasa = topology.rasa[0]
     report, stopped, back = load_with_fault(
         topology, plan, "Rasa instance restart", rasa.stop, 2, rasa.start_rasa
