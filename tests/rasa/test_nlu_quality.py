@@ -30,9 +30,14 @@ FEW_EXAMPLE_LANGUAGES = set(vocabulary().languages.understood) - MAIN_LANGUAGES
 # 0.893/0.826/0.888 -> 0.898/0.825/0.882), so one split moves en/fi/sv by about 4 points.
 # Floors: about 3 points under the lower of the two splits. One file per language (same 1409
 # examples, new order, so a new split): 0.890, 0.859 (184) and 0.949 (98).
-FLOOR_ALL = 0.87
+# Issue 14 (2026-11-29) added examples for every intent in all 13 answered languages, written
+# as people type (2,974 examples, the other languages from 98 to 403 held out): all 0.867,
+# en/fi/sv 0.865 (192), the others 0.868 (403; et 0.778, sv 0.800, tr 0.818 the lowest, uk
+# 1.000). The other languages' examples are now as hard as real messages, not 3 clean ones per
+# intent, so their floor moves from 0.93 to about 3 points under the new measurement.
+FLOOR_ALL = 0.84
 FLOOR_EN_FI_SV = 0.83
-FLOOR_FEW_EXAMPLE_LANGUAGES = 0.93
+FLOOR_FEW_EXAMPLE_LANGUAGES = 0.84
 
 
 def pipeline(path: Path) -> list[dict]:
