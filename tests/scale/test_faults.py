@@ -46,7 +46,8 @@ def load_with_fault(
 
 
 def test_action_server_stop_and_start_under_load(topology: LocalTopology) -> None:
-    plan = LoadPlan(conversations=4, turns=50, socketio=1, time_limit=30, think=0.5)
+    # Load long enough (50 turns x ~1.2 s) to run before, during and after a slow restart.
+    plan = LoadPlan(conversations=4, turns=50, socketio=1, time_limit=90, think=1.2)
     action_server = topology.actions[0]
     report, stopped, back = load_with_fault(
         topology, plan, "action server outage",
@@ -68,8 +69,8 @@ def test_action_server_stop_and_start_under_load(topology: LocalTopology) -> Non
 
 def test_restart_of_one_rasa_instance_under_load(topology: LocalTopology) -> None:
     # Long enough that load still runs after a slow restart (Rasa needs 20-60 s to come back on
-    # two busy cores): the turns stop at whichever comes first, the turn count or the limit.
-    plan = LoadPlan(conversations=4, turns=200, time_limit=90, think=0.3)
+    # two busy cores): 50 turns (the most a plan allows) with 1.5 s between them last ~75 s.
+    plan = LoadPlan(conversations=4, turns=50, time_limit=90, think=1.5)
     rasa = topology.rasa[0]
     report, stopped, back = load_with_fault(
         topology, plan, "Rasa instance restart", rasa.stop, 2, rasa.start_rasa
