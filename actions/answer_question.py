@@ -25,7 +25,7 @@ from actions.clarify import missing_detail
 from actions.engine import get_engine
 from actions.language import SUPPORTED, detect_language
 from actions.log_privacy import describe_message
-from actions.outdated_terms import terms_in
+from actions.outdated_terms import successors, terms_in
 from actions.residence import residence_from_text
 from embeddings.search import Filters, SearchResult
 from knowledge.vocabulary import vocabulary
@@ -35,12 +35,12 @@ logger = logging.getLogger(__name__)
 HINTS_FILE = Path(__file__).with_name("intent_hints.yaml")
 CHECKLIST = "__newcomer_checklist__"  # pending_question value: the checklist awaits a status
 MISSES_BEFORE_HANDOFF = 2
-SHORT_REPLY_WORDS = 6
+SHORT_REPLY_WORDS = 6  # "I'm from Lagos, Nigeria" answers; a longer message asks its own
 # A broad question the search is unsure about ("I am looking for a job", 0.83 < 0.84) is
 # answered by the organisation its intent points to when the NLU is this sure and the search
 # came this close to the threshold; gibberish stays far below it and gets "rephrase".
 SURE_INTENT = 0.8
-BROAD_MARGIN = 0.03  # "I'm from Lagos, Nigeria" answers; a longer message asks its own
+BROAD_MARGIN = 0.03
 
 
 @lru_cache(maxsize=1)
@@ -145,7 +145,7 @@ class ActionAnswerQuestion(Action):
             return [*events, *answered(CHECKLIST)]
 
         outdated = terms_in(question)
-        filters = filters_from(tracker, intent, tuple(t.term.organisation for t in outdated))
+        filters = filters_from(tracker, intent, successors(outdated))
         result = engine.search(question, filters, k=settings().top_k)
         if not result.answered and outdated:
             result = named_by(result, [outdated[0].term.organisation])

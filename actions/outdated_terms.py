@@ -59,3 +59,8 @@ def outdated_terms() -> tuple[OutdatedTerm, ...]:
 
 def terms_in(text: str) -> list[OutdatedTerm]:
     return [term for term in outdated_terms() if term.found_in(text)]
+
+
+def successors(terms: list[OutdatedTerm]) -> tuple[str, ...]:
+    """The organisations responsible today for the outdated names found: search hints."""
+    return tuple(dict.fromkeys(t.term.organisation for t in terms))

@@ -52,14 +52,6 @@ class TranslationFile(Strict):
     services: dict[str, ServiceTexts] = Field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Translations:
-    """Every language's file, keyed by language code, with the path each came from."""
-
-    files: dict[str, TranslationFile]
-    paths: dict[str, Path]
-
-
 def translation_files(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
     return sorted(directory.glob("*.yaml")) if directory.is_dir() else []
 
@@ -124,11 +116,10 @@ def merge(corpus: Corpus, translations: dict[str, TranslationFile]) -> Corpus:
     for org_id, organisation in corpus.organisations.items():
         services = [_merged_service(s, translations) for s in organisation.services]
         name, summary, urls = dict(organisation.name), dict(organisation.summary), {}
+        stamp = organisation_stamp(organisation)
         for lang, translation in translations.items():
             texts = translation.organisations.get(org_id)
-            if texts is None or lang in organisation.name:
-                continue
-            if texts.translated_from != organisation_stamp(organisation):
+            if texts is None or lang in organisation.name or texts.translated_from != stamp:
                 continue
             name[lang], summary[lang] = texts.name, texts.summary
             if texts.url:
@@ -142,11 +133,10 @@ def merge(corpus: Corpus, translations: dict[str, TranslationFile]) -> Corpus:
 def _merged_service(service: Service, translations: dict[str, TranslationFile]) -> Service:
     update: dict[str, dict] = {field: dict(getattr(service, field)) for field in TRANSLATED_FIELDS}
     urls = dict(service.urls)
+    stamp = service_stamp(service)
     for lang, translation in translations.items():
         texts = translation.services.get(service.id)
-        if texts is None or lang in service.title:
-            continue
-        if texts.translated_from != service_stamp(service):
+        if texts is None or lang in service.title or texts.translated_from != stamp:
             continue
         for field in TRANSLATED_FIELDS:
             update[field][lang] = getattr(texts, field)

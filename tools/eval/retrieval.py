@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from actions.outdated_terms import terms_in
+from actions.outdated_terms import successors, terms_in
 from embeddings.encoders import load_encoder
 from embeddings.index import build_index, is_current
 from embeddings.search import Filters, SearchEngine
@@ -169,8 +169,8 @@ def evaluate(name: str, questions: list[Question], settings: Settings, cache: Pa
     vectors = engine.encoder.encode_queries([q.q for q in questions]) if questions else []
     for question, vector in zip(questions, vectors, strict=True):
         # As the answer action does: an outdated office name ("TE office") hints its successor.
-        outdated = tuple(t.term.organisation for t in terms_in(question.q))
-        filters = Filters(question.municipality, question.status, organisation_hints=outdated)
+        hints = successors(terms_in(question.q))
+        filters = Filters(question.municipality, question.status, organisation_hints=hints)
         result = engine.search(question.q, filters, k=settings.top_k, vector=vector[None, :])
         ranking = [o.organisation.id for o in result.organisations]
         report.outcomes.append(Outcome(question, ranking, result.confidence))
