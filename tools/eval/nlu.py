@@ -11,6 +11,7 @@ name (ru.yml -> ru); lookups.yml and synonyms.yml hold no examples.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,19 @@ def _clear_embedding_cache() -> None:
         module.clear_cache()
 
 
+@contextlib.contextmanager
+def _without_disk_cache() -> Iterator[None]:
+    """The featurizer's on-disk vectors (OPASTIN_FEATURE_CACHE) off for the block."""
+    from opastin.stack import FEATURE_CACHE_ENV
+
+    saved = os.environ.pop(FEATURE_CACHE_ENV, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[FEATURE_CACHE_ENV] = saved
+
+
 def _progress(step: str) -> None:
     """One line the parent turns into a progress bar step (run_worker)."""
     print(f"{PROGRESS_MARK}{step}", flush=True)
@@ -168,7 +182,8 @@ def worker_cv(configs: Sequence[Path], folds: int, seed: int) -> dict[str, Any]:
     for config in configs:
         with tempfile.TemporaryDirectory() as tmp:
             _clear_embedding_cache()
-            _, cold = _train(config, _subset(merged, examples), Path(tmp), "full")
+            with _without_disk_cache():  # a cold time: nothing encoded before
+                _, cold = _train(config, _subset(merged, examples), Path(tmp), "full")
             _progress(f"{config.stem}: full data trained in {cold:.0f} s")
             rows, fold_seconds = [], []
             for fold, (train_idx, test_idx) in enumerate(splits):
@@ -209,6 +224,10 @@ def worker_split(config: Path, test_size: float, seed: int) -> dict[str, Any]:
 
 def worker_env() -> dict[str, str]:
     """Environment for the Rasa-venv worker: imports bot/ components, no Rasa training cache."""
+    from opastin.config import settings
+    from opastin.stack import FEATURE_CACHE_ENV
+
+    feature_cache_dir = settings().feature_cache_dir
     return {
         **os.environ,
         "PYTHONPATH": f"{ROOT}{os.pathsep}{BOT_DIR}",
@@ -217,6 +236,8 @@ def worker_env() -> dict[str, str]:
         "PYTHONWARNINGS": "ignore",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "RASA_MAX_CACHE_SIZE": "0",  # every training run is a real one
+        # ...but sentence vectors of texts encoded before (e.g. by `opastin prepare`) are reused
+        FEATURE_CACHE_ENV: str(feature_cache_dir),
         "LOG_LEVEL": "WARNING",
     }
 
