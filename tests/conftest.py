@@ -74,10 +74,15 @@ def prepared(rasa_model: Path) -> Path:
 TESTS_DIR = Path(__file__).parent
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`make test` runs on both cores (`-n 2 --dist loadgroup`): each folder of end-to-end
     tests is one group, run by one worker, so its session fixtures (a running stack, the
-    PostgreSQL/Redis topology, Chromium) start once; unit tests are grouped per file."""
+    PostgreSQL/Redis topology, Chromium) start once; unit tests are grouped per file.
+
+    tryfirst: xdist reads the markers in its own collection hook (it appends `@group` to each
+    test id), so they must be there before it runs. tests/unit/test_test_groups.py checks the
+    grouping works (under pytest 9 it silently did not, and both workers started every stack)."""
     if not config.pluginmanager.has_plugin("xdist"):
         return  # the Rasa venv (tests/rasa_venv) has no xdist
     for item in items:
