@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "OPASTIN_"
@@ -50,6 +50,29 @@ class Settings(BaseModel):
     cors_origins: str = Field(
         "", description="origins allowed to call Rasa from a browser, space separated"
     )
+    # Read by Rasa's connectors (bot/connectors/session_ids.py, rate_limit.py), which check
+    # them again at their start: the Rasa venv cannot import this module.
+    session_secret: str = Field(
+        "",
+        description="signs the widget's session ids (32+ characters); empty = var/session_secret,"
+        " created on first start",
+    )
+    rate_per_conversation: int = Field(
+        30, ge=0, le=100_000, description="messages a minute per conversation; 0 = no limit"
+    )
+    rate_per_ip: int = Field(
+        120,
+        ge=0,
+        le=100_000,
+        description="messages a minute per client address (not loopback); 0 = no limit",
+    )
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 characters (or empty for var/session_secret)")
+        return value
 
     @property
     def index_dir(self) -> Path:

@@ -159,8 +159,12 @@ def _env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, s
             "OPASTIN_ENCODER_MODEL": settings.encoder_model,
             "OPASTIN_INDEX_KIND": settings.index_kind,
             "OPASTIN_CORPUS_DIR": str(settings.corpus_dir),
+            "OPASTIN_RATE_PER_CONVERSATION": str(settings.rate_per_conversation),
+            "OPASTIN_RATE_PER_IP": str(settings.rate_per_ip),
         }
     )
+    if settings.session_secret:  # else Rasa's connector keeps one in OPASTIN_VAR_DIR
+        env["OPASTIN_SESSION_SECRET"] = settings.session_secret
     env.update(extra or {})
     return env
 
@@ -285,6 +289,8 @@ class Stack:
             {
                 "OPASTIN_ACTION_ENDPOINT": f"{self.actions_url}/webhook",
                 "OPASTIN_TRACKER_DB": str(self.settings.tracker_path),
+                # The REST channel lets the staff console (with this token) use console- ids.
+                "OPASTIN_RASA_API_TOKEN": self.settings.rasa_api_token,
                 "PYTHONPATH": str(BOT_DIR),
                 **self.env,
             },
