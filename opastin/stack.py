@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import os
 import signal
 import subprocess
@@ -180,6 +181,14 @@ def rasa_access_args(settings: Settings) -> list[str]:
     return args
 
 
+def auth_token_in(rasa_args: Sequence[str]) -> str | None:
+    """The value of `--auth-token` in Rasa's arguments, if any."""
+    for flag, value in itertools.pairwise(rasa_args):
+        if flag == "--auth-token":
+            return value
+    return None
+
+
 @dataclass
 class Process:
     name: str
@@ -298,6 +307,9 @@ class Stack:
 
     def _spawn_rasa(self, extra_args: tuple[str, ...] = ()) -> Process:
         env = self.rasa_env()
+        token = auth_token_in(extra_args)
+        if token:  # `make console` gives Rasa a token of its own (console/__main__.py)
+            env["OPASTIN_RASA_API_TOKEN"] = token
         command = [
             str(RASA_BIN),
             "run",

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from opastin.config import ROOT, Settings
-from opastin.stack import BOT_DIR, Stack
+from opastin.stack import BOT_DIR, Stack, auth_token_in
 
 
 def test_defaults_work_without_environment():
@@ -74,3 +74,9 @@ def test_abuse_limits_and_the_session_secret_are_validated_and_reach_rasa(tmp_pa
     assert env["OPASTIN_RATE_PER_CONVERSATION"] == "0" and env["OPASTIN_RATE_PER_IP"] == "120"
     assert env["OPASTIN_SESSION_SECRET"] == "k" * 32
     assert env["OPASTIN_RASA_API_TOKEN"] == "staff-token"
+
+
+def test_a_token_given_to_rasa_on_its_command_line_reaches_the_rest_channel_too():
+    """`make console` starts Rasa with `--auth-token`: REST then accepts the console's ids."""
+    assert auth_token_in(("--enable-api", "--auth-token", "t0k3n", "--cors", "*")) == "t0k3n"
+    assert auth_token_in(("--enable-api",)) is None and auth_token_in(()) is None
