@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "OPASTIN_"
@@ -52,10 +52,11 @@ class Settings(BaseModel):
     )
     # Read by Rasa's connectors (bot/connectors/session_ids.py, rate_limit.py), which check
     # them again at their start: the Rasa venv cannot import this module.
-    session_secret: str = Field(
-        "",
-        description="signs the widget's session ids (32+ characters); empty = var/session_secret,"
-        " created on first start",
+    session_secret: str | None = Field(
+        None,
+        min_length=32,
+        description="signs the widget's session ids; empty = var/session_secret, created on"
+        " first start",
     )
     rate_per_conversation: int = Field(
         30, ge=0, le=100_000, description="messages a minute per conversation; 0 = no limit"
@@ -66,13 +67,6 @@ class Settings(BaseModel):
         le=100_000,
         description="messages a minute per client address (not loopback); 0 = no limit",
     )
-
-    @field_validator("session_secret")
-    @classmethod
-    def _long_enough(cls, value: str) -> str:
-        if value and len(value) < 32:
-            raise ValueError("must be at least 32 characters (or empty for var/session_secret)")
-        return value
 
     @property
     def index_dir(self) -> Path:
@@ -93,7 +87,9 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        return load_from_env(cls, ENV_PREFIX, environ, optional=("answer_threshold", "tracker_db"))
+        return load_from_env(
+            cls, ENV_PREFIX, environ, optional=("answer_threshold", "tracker_db", "session_secret")
+        )
 
 
 def load_from_env(

@@ -202,8 +202,7 @@ class PersistentSocketIOInput(SocketIOInput):
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict[str, Any], auth: dict | None = None) -> bool:
             # engine.io's Sanic driver puts a fixed 127.0.0.1 in REMOTE_ADDR: ask Sanic.
-            request = environ.get("sanic.request")
-            ip = getattr(request, "ip", None) or environ.get("REMOTE_ADDR")
+            ip = getattr(environ.get("sanic.request"), "ip", None)
             await sio.save_session(sid, {"ip": ip}, namespace=namespace)
             if not self.jwt_key:
                 return True

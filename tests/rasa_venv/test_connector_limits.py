@@ -51,11 +51,16 @@ def echo_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_http(url + "/", process, Path(log_file))
+        # Importing Rasa takes a minute when the two cores are busy.
+        wait_http(url + "/", process, Path(log_file), timeout=300)
         yield url
     finally:
         process.terminate()
-        process.wait(15)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def post(url: str, sender: str, message: str) -> tuple[int, dict[str, str], Any]:
