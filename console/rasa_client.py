@@ -51,6 +51,8 @@ class RasaClient:
         async with http.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata},
+            # REST accepts console- sender ids only with the API token (docs/rest-api.md).
+            headers={"Authorization": f"Bearer {self.token}"},
         ) as response:
             if response.status != 200:
                 raise RasaError(f"Rasa answered HTTP {response.status}")

@@ -50,6 +50,23 @@ class Settings(BaseModel):
     cors_origins: str = Field(
         "", description="origins allowed to call Rasa from a browser, space separated"
     )
+    # Read by Rasa's connectors (bot/connectors/session_ids.py, rate_limit.py), which check
+    # them again at their start: the Rasa venv cannot import this module.
+    session_secret: str | None = Field(
+        None,
+        min_length=32,
+        description="signs the widget's session ids; empty = var/session_secret, created on"
+        " first start",
+    )
+    rate_per_conversation: int = Field(
+        30, ge=0, le=100_000, description="messages a minute per conversation; 0 = no limit"
+    )
+    rate_per_ip: int = Field(
+        120,
+        ge=0,
+        le=100_000,
+        description="messages a minute per client address (not loopback); 0 = no limit",
+    )
 
     @property
     def index_dir(self) -> Path:
@@ -70,7 +87,9 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        return load_from_env(cls, ENV_PREFIX, environ, optional=("answer_threshold", "tracker_db"))
+        return load_from_env(
+            cls, ENV_PREFIX, environ, optional=("answer_threshold", "tracker_db", "session_secret")
+        )
 
 
 def load_from_env(

@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import os
 import signal
 import subprocess
@@ -159,8 +160,12 @@ def _env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, s
             "OPASTIN_ENCODER_MODEL": settings.encoder_model,
             "OPASTIN_INDEX_KIND": settings.index_kind,
             "OPASTIN_CORPUS_DIR": str(settings.corpus_dir),
+            "OPASTIN_RATE_PER_CONVERSATION": str(settings.rate_per_conversation),
+            "OPASTIN_RATE_PER_IP": str(settings.rate_per_ip),
         }
     )
+    if settings.session_secret:  # else Rasa's connector keeps one in OPASTIN_VAR_DIR
+        env["OPASTIN_SESSION_SECRET"] = settings.session_secret
     env.update(extra or {})
     return env
 
@@ -174,6 +179,14 @@ def rasa_access_args(settings: Settings) -> list[str]:
     if origins:
         args += ["--cors", *origins]
     return args
+
+
+def auth_token_in(rasa_args: Sequence[str]) -> str | None:
+    """The value of `--auth-token` in Rasa's arguments, if any."""
+    for flag, value in itertools.pairwise(rasa_args):
+        if flag == "--auth-token":
+            return value
+    return None
 
 
 @dataclass
@@ -285,6 +298,8 @@ class Stack:
             {
                 "OPASTIN_ACTION_ENDPOINT": f"{self.actions_url}/webhook",
                 "OPASTIN_TRACKER_DB": str(self.settings.tracker_path),
+                # The REST channel lets the staff console (with this token) use console- ids.
+                "OPASTIN_RASA_API_TOKEN": self.settings.rasa_api_token,
                 "PYTHONPATH": str(BOT_DIR),
                 **self.env,
             },
@@ -292,6 +307,9 @@ class Stack:
 
     def _spawn_rasa(self, extra_args: tuple[str, ...] = ()) -> Process:
         env = self.rasa_env()
+        token = auth_token_in(extra_args)
+        if token:  # `make console` gives Rasa a token of its own (console/__main__.py)
+            env["OPASTIN_RASA_API_TOKEN"] = token
         command = [
             str(RASA_BIN),
             "run",

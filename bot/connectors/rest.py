@@ -3,13 +3,21 @@
 Rasa 3.6's RestInput reads `request.json` without checks: a body that is not JSON, a missing
 sender or a non-object body ends in a 500 with a traceback in the log, and any size of message
 goes to the NLU. This subclass keeps the same URL (/webhooks/rest/webhook) and replies, and
-refuses bad requests before they reach the bot.
+refuses bad requests before they reach the bot:
+
+- sender ids of other channels (`web-`, `telegram-`) with 403, and the staff console's
+  (`console-`) unless the request carries Rasa's API token (session_ids.py): REST cannot read
+  or change a widget or Telegram conversation;
+- more messages than the rate limits allow (rate_limit.py) with 429 and Retry-After; the
+  message is not processed, so the conversation stays as it was.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,11 +27,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.rate_limit import MessageLimits
+from connectors.session_ids import rest_sender_error
+
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
+API_TOKEN_ENV = "OPASTIN_RASA_API_TOKEN"
 
 
 class RequestError(ValueError):
@@ -62,7 +74,25 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return {"sender": sender, "message": message, "metadata": metadata or {}}
 
 
+def request_token(request: Request) -> str:
+    """The token a request carries: `?token=` (as Rasa's HTTP API takes it) or a Bearer header."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[len("Bearer ") :].strip()
+    return request.args.get("token", "")
+
+
+def is_staff(request: Request, api_token: str) -> bool:
+    """True if the request carries Rasa's API token (the staff console's requests do)."""
+    return bool(api_token) and hmac.compare_digest(request_token(request), api_token)
+
+
 class ValidatedRestInput(RestInput):
+    def __init__(self, limits: MessageLimits | None = None, api_token: str | None = None) -> None:
+        # Read when Rasa builds its channels: bad limits stop the start-up with their name.
+        self.limits = limits or MessageLimits.from_env()
+        self.api_token = os.environ.get(API_TOKEN_ENV, "") if api_token is None else api_token
+
     @classmethod
     def name(cls) -> str:
         return "rest"
@@ -80,6 +110,17 @@ class ValidatedRestInput(RestInput):
                 body = parse_body(request.body or b"")
             except RequestError as error:
                 return response.json({"error": error.reason}, status=error.status)
+            refused = rest_sender_error(body["sender"], is_staff(request, self.api_token))
+            if refused:
+                return response.json({"error": refused}, status=403)
+            limited = self.limits.refusal(body["sender"], request.ip)
+            if limited:
+                retry_after, reason = limited
+                return response.json(
+                    {"error": reason, "retry_after": retry_after},
+                    status=429,
+                    headers={"Retry-After": str(retry_after)},
+                )
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

@@ -10,6 +10,11 @@ Named in credentials.yml as `connectors.socketio.PersistentSocketIOInput`. Why n
   for our `{"type": "service_answer", ...}` payloads; here it is sent as `{"custom": payload}`.
 - Rasa trusts the `session_id` in every message, so any socket can speak in any conversation
   whose id it knows; here a socket speaks only for the session the server confirmed to it.
+- Rasa confirms whatever session id a socket asks for, so a second socket could join another
+  visitor's room and receive all its replies; here ids are issued by the server and signed
+  (`web-<random>.<HMAC>`, session_ids.py), and a socket asking for any other id gets a new one.
+- Messages are rate limited per conversation and per client address (rate_limit.py): over the
+  limit, a `rate_limited` event says why and when to retry, and the message is not processed.
 - Rasa turns engine.io's Origin check off; here every request, WebSocket included, must come
   from a configured origin (`cors_allowed_origins`; default: the local chat page).
 - Bad input (not an object, no text, too long, metadata that is not an object) is refused with
@@ -24,7 +29,6 @@ import json
 import logging
 import os
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -35,13 +39,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from connectors.rate_limit import MessageLimits
+from connectors.session_ids import SessionIds, load_secret
+
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000  # longer than any real question; keeps the NLU and search fast
 MAX_METADATA_BYTES = 2048  # the widget sends {"language": "fi"}; nothing needs more
 MAX_PACKET_BYTES = 64 * 1024  # engine.io's default is 1 MB per packet
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # the widget stores uuid4().hex from us
 INVALID_EVENT = "invalid_message"
+RATE_LIMITED_EVENT = "rate_limited"
 # sanic-cors (Rasa's --cors) marks requests it has handled with this attribute and then skips
 # them; engine.io answers CORS on its own path, and two Access-Control-Allow-Origin headers
 # make browsers refuse the response.
@@ -73,14 +80,6 @@ def parse_origins(value: str | Iterable[str] | None) -> list[str] | str:
     if bad:
         raise ValueError(f"cors_allowed_origins: not an origin (scheme://host[:port]): {bad}")
     return origins or default_origins()
-
-
-def session_id_for(requested: Any) -> str:
-    """The session to confirm to a socket: the one the widget asks to resume, if well formed,
-    else a new one (a malformed id could be an attempt to join someone else's room)."""
-    if isinstance(requested, str) and SESSION_ID.match(requested):
-        return requested
-    return uuid.uuid4().hex
 
 
 def session_binding_error(confirmed: str | None, data: dict[str, Any]) -> str | None:
@@ -138,6 +137,8 @@ class PersistentSocketIOInput(SocketIOInput):
             credentials.get("metadata_key", "metadata"),
             cors_allowed_origins=parse_origins(credentials.get("cors_allowed_origins")),
             max_message_chars=int(credentials.get("max_message_chars", MAX_MESSAGE_CHARS)),
+            session_ids=SessionIds(load_secret()),
+            limits=MessageLimits.from_env(),
         )
 
     def __init__(
@@ -153,6 +154,8 @@ class PersistentSocketIOInput(SocketIOInput):
         *,
         cors_allowed_origins: list[str] | str | None = None,
         max_message_chars: int = MAX_MESSAGE_CHARS,
+        session_ids: SessionIds | None = None,
+        limits: MessageLimits | None = None,
     ) -> None:
         super().__init__(
             user_message_evt,
@@ -168,6 +171,9 @@ class PersistentSocketIOInput(SocketIOInput):
             default_origins() if cors_allowed_origins is None else cors_allowed_origins
         )
         self.max_message_chars = max_message_chars
+        # Read at construction, i.e. when Rasa starts: a bad secret or limit stops the start.
+        self.session_ids = session_ids or SessionIds(load_secret())
+        self.limits = limits or MessageLimits.from_env()
 
     def get_output_channel(self) -> OutputChannel | None:
         """Used by Rasa for messages it sends on its own (reminders, external events)."""
@@ -195,6 +201,9 @@ class PersistentSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict[str, Any], auth: dict | None = None) -> bool:
+            # engine.io's Sanic driver puts a fixed 127.0.0.1 in REMOTE_ADDR: ask Sanic.
+            ip = getattr(environ.get("sanic.request"), "ip", None)
+            await sio.save_session(sid, {"ip": ip}, namespace=namespace)
             if not self.jwt_key:
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None
@@ -206,13 +215,15 @@ class PersistentSocketIOInput(SocketIOInput):
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
-            session_id = session_id_for(data.get("session_id") if isinstance(data, dict) else None)
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = self.session_ids.resume_or_issue(requested)
+            session = await sio.get_session(sid, namespace=namespace)
             if self.session_persistence:
-                previous = (await sio.get_session(sid, namespace=namespace)).get("session_id")
+                previous = session.get("session_id")
                 if previous and previous != session_id:
                     await sio.leave_room(sid, previous, namespace=namespace)
                 await sio.enter_room(sid, session_id, namespace=namespace)
-            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
+            await sio.save_session(sid, {**session, "session_id": session_id}, namespace=namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
@@ -222,8 +233,8 @@ class PersistentSocketIOInput(SocketIOInput):
             except ValueError as error:
                 await sio.emit(INVALID_EVENT, {"reason": str(error)}, room=sid, namespace=namespace)
                 return
+            session = await sio.get_session(sid, namespace=namespace)
             if self.session_persistence:
-                session = await sio.get_session(sid, namespace=namespace)
                 sender_id = session.get("session_id")
                 reason = session_binding_error(sender_id, data)
                 if reason:
@@ -231,6 +242,16 @@ class PersistentSocketIOInput(SocketIOInput):
                     return
             else:
                 sender_id = sid
+            refusal = self.limits.refusal(sender_id, session.get("ip"))
+            if refusal:
+                retry_after, reason = refusal
+                await sio.emit(
+                    RATE_LIMITED_EVENT,
+                    {"reason": reason, "retry_after": retry_after},
+                    room=sid,
+                    namespace=namespace,
+                )
+                return
             message = UserMessage(
                 text,
                 WebchatOutput(sio, self.bot_message_evt),

@@ -3,7 +3,9 @@
 It echoes every user message back as bot text, with a service_answer custom payload, so a test
 can make "the bot" say anything (HTML, script tags, javascript: links) and check what the
 browser does with it. The Sanic app is set up as `rasa run` sets up its own (root route,
-sanic-cors with the given --cors origins, channels under /webhooks/).
+sanic-cors with the given --cors origins, channels under /webhooks/). The REST channel is
+mounted too, so the connectors' namespaces and rate limits can be tried without a model
+(tests/rasa_venv/test_connector_limits.py); both read OPASTIN_* settings from the environment.
 
 Run with the Rasa venv: PYTHONPATH=bot .venvs/rasa/bin/python tests/browser/echo_bot.py --port N
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from connectors.rest import ValidatedRestInput
 from connectors.socketio import PersistentSocketIOInput, parse_origins
 from rasa.core.channels.channel import UserMessage
 from rasa.server import add_root_route, configure_cors
@@ -48,6 +51,7 @@ def build_app(origins: str, cors: list[str] | None) -> Sanic:
         )
 
     app.blueprint(channel.blueprint(echo), url_prefix="/webhooks/socketio")
+    app.blueprint(ValidatedRestInput().blueprint(echo), url_prefix="/webhooks/rest")
     return app
 
 

@@ -3,7 +3,8 @@
 python-socketio's client speaks the protocol the widget speaks (Engine.IO v4; HTTP long-polling
 here, the widget's fallback transport, which needs no extra package), so each fix is checked on
 its own: replies reach a session after a reconnect (Rasa's un-awaited enter_room), custom
-payloads arrive, foreign origins and malformed messages are refused with a reason.
+payloads arrive, foreign origins and malformed messages are refused with a reason, and a socket
+cannot get itself into another conversation (server-issued, signed session ids).
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def test_only_configured_origins_may_connect(web_stack, page_origin):
 
 def test_reply_reaches_the_session_after_a_reconnect(web_stack, page_origin, client):
     session_id = start_session(client)
-    assert len(session_id) == 32
+    assert session_id.startswith("web-"), "issued by the server in the widget's namespace"
     client.emit("user_uttered", {"message": "/greet", "session_id": session_id})
     assert client.wait_for("bot_uttered")["text"]
     client.close()
@@ -185,6 +186,47 @@ def test_a_socket_cannot_speak_in_another_session(web_stack, client):
     assert "session_id differs" in reason
     for session_id in (own, foreign):
         assert not tracker_events(web_stack.settings.tracker_path, session_id)
+
+
+def quiet_for(client: WidgetSocket, seconds: float) -> list[tuple[str, Any]]:
+    """Every event the socket receives within `seconds` (the test expects none of some kinds)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            client.received.append(client.incoming.get(timeout=left))
+        except queue.Empty:
+            break
+    return client.received
+
+
+def test_a_second_socket_never_receives_another_conversations_replies(echo_bot):
+    """Two real clients: the second asks for ids it was not issued and gets its own each time.
+
+    Before server-issued ids, a socket was confirmed into any well-formed id it asked for: the
+    id another client had chosen, or another channel's (`telegram-<user id>`), and then got
+    every reply of that conversation.
+    """
+    chosen = uuid.uuid4().hex
+    first = WidgetSocket(echo_bot["bot"], echo_bot["page"]).connect()
+    second = WidgetSocket(echo_bot["bot"], echo_bot["page"]).connect()
+    try:
+        own = start_session(first, chosen)
+        assert own != chosen and own.startswith("web-"), "a chosen id is not taken"
+        tampered = own[:-1] + ("0" if own[-1] != "0" else "1")
+        for requested in (chosen, own.split(".")[0], tampered, "telegram-123456789"):
+            other = start_session(second, requested)
+            assert other not in (own, requested) and other.startswith("web-")
+        first.emit("user_uttered", {"message": "private to the first", "session_id": own})
+        assert "private to the first" in first.wait_for("bot_uttered", timeout=10)["text"]
+        second.emit("user_uttered", {"message": "let me in", "session_id": own})
+        assert "differs" in second.wait_for("invalid_message", timeout=10)["reason"]
+        seen = quiet_for(second, 3)
+        assert not [data for name, data in seen if name == "bot_uttered"], seen
+        leaked = [data for _, data in quiet_for(first, 1) if "let me in" in str(data)]
+        assert not leaked, "the second socket's attempt reached no one"
+    finally:
+        first.close()
+        second.close()
 
 
 def test_a_message_before_session_request_is_refused(web_stack, client):

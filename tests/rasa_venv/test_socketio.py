@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from connectors.rate_limit import MessageLimits
+from connectors.session_ids import SessionIds
 from connectors.socketio import (
     MAX_METADATA_BYTES,
-    SESSION_ID,
     PersistentSocketIOInput,
     default_origins,
     parse_origins,
     session_binding_error,
-    session_id_for,
 )
+
+SECRET = "x" * 32
 
 # --- Origin check -------------------------------------------------------------------------
 
@@ -55,6 +57,8 @@ def channel() -> PersistentSocketIOInput:
         metadata_key="customData",
         cors_allowed_origins=["https://www.hel.fi"],
         max_message_chars=50,
+        session_ids=SessionIds(SECRET),
+        limits=MessageLimits.from_env({}),
     )
 
 
@@ -85,7 +89,9 @@ def test_bad_messages_are_refused_with_a_reason(
         channel._validate(data)
 
 
-def test_credentials_configure_the_channel() -> None:
+def test_credentials_configure_the_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPASTIN_SESSION_SECRET", SECRET)
+    monkeypatch.setenv("OPASTIN_RATE_PER_CONVERSATION", "7")
     channel = PersistentSocketIOInput.from_credentials(
         {
             "session_persistence": True,
@@ -97,18 +103,25 @@ def test_credentials_configure_the_channel() -> None:
     assert channel.session_persistence is True and channel.metadata_key == "customData"
     assert channel.cors_allowed_origins == ["https://www.vantaa.fi"]
     assert channel.max_message_chars == 300
+    assert channel.limits.per_conversation.per_minute == 7
+    issued = SessionIds(SECRET).issue()
+    assert channel.session_ids.resume_or_issue(issued) == issued, "signed with the env secret"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("OPASTIN_SESSION_SECRET", "too-short"), ("OPASTIN_RATE_PER_IP", "lots")],
+)
+def test_a_bad_secret_or_limit_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv("OPASTIN_SESSION_SECRET", SECRET)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=variable):
+        PersistentSocketIOInput.from_credentials({"session_persistence": True})
 
 
 # --- session binding ----------------------------------------------------------------------
-
-
-def test_a_well_formed_session_id_is_resumed_anything_else_replaced() -> None:
-    kept = "0123456789abcdef0123456789abcdef"
-    assert session_id_for(kept) == kept
-    for requested in (None, 42, "short", "../../etc", "a" * 65, "room with spaces"):
-        new = session_id_for(requested)
-        assert new != requested and SESSION_ID.match(new)
-    assert session_id_for(None) != session_id_for(None), "a new session each time"
 
 
 def test_a_socket_speaks_only_for_the_session_confirmed_to_it() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
+import sys
 
 import pytest
 
 from opastin.config import ROOT, Settings
+from opastin.stack import BOT_DIR, Stack, auth_token_in
 
 
 def test_defaults_work_without_environment():
@@ -36,3 +39,44 @@ def test_find_python_finds_310_and_explains_a_missing_version():
     missing = subprocess.run(["bash", str(script), "3.99"], capture_output=True, text=True)
     assert missing.returncode == 1
     assert "Python 3.99 was not found" in missing.stderr and "pyenv install 3.99" in missing.stderr
+
+
+def test_abuse_limits_and_the_session_secret_are_validated_and_reach_rasa(tmp_path, monkeypatch):
+    # The bot's module (Rasa venv, standard library only), loaded from its file.
+    spec = importlib.util.spec_from_file_location(
+        "rate_limit", BOT_DIR / "connectors/rate_limit.py"
+    )
+    assert spec and spec.loader
+    rate_limit = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, rate_limit)  # its dataclass looks itself up
+    spec.loader.exec_module(rate_limit)
+    defaults = Settings.from_env({})
+    assert (defaults.rate_per_conversation, defaults.rate_per_ip) == (
+        rate_limit.DEFAULT_PER_CONVERSATION,
+        rate_limit.DEFAULT_PER_IP,
+    ), "make run and a bare `rasa run` apply the same limits"
+    for bad in (
+        {"OPASTIN_RATE_PER_IP": "-1"},
+        {"OPASTIN_RATE_PER_CONVERSATION": "many"},
+        {"OPASTIN_SESSION_SECRET": "too short"},
+    ):
+        with pytest.raises(SystemExit, match=next(iter(bad))):
+            Settings.from_env(bad)
+    settings = Settings.from_env(
+        {
+            "OPASTIN_RATE_PER_CONVERSATION": "0",
+            "OPASTIN_SESSION_SECRET": "k" * 32,
+            "OPASTIN_RASA_API_TOKEN": "staff-token",
+            "OPASTIN_VAR_DIR": str(tmp_path),
+        }
+    )
+    env = Stack(settings, tmp_path / "model.tar.gz", tmp_path / "logs").rasa_env()
+    assert env["OPASTIN_RATE_PER_CONVERSATION"] == "0" and env["OPASTIN_RATE_PER_IP"] == "120"
+    assert env["OPASTIN_SESSION_SECRET"] == "k" * 32
+    assert env["OPASTIN_RASA_API_TOKEN"] == "staff-token"
+
+
+def test_a_token_given_to_rasa_on_its_command_line_reaches_the_rest_channel_too():
+    """`make console` starts Rasa with `--auth-token`: REST then accepts the console's ids."""
+    assert auth_token_in(("--enable-api", "--auth-token", "t0k3n", "--cors", "*")) == "t0k3n"
+    assert auth_token_in(("--enable-api",)) is None and auth_token_in(()) is None

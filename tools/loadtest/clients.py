@@ -138,9 +138,13 @@ class SocketIOConnection:
 
 
 async def socketio_session(
-    url: str, origin: str, session_id: str, http: aiohttp.ClientSession | None = None
-) -> SocketIOConnection:
-    """Connect and ask for our session, as the widget does on every page load."""
+    url: str, origin: str, session_id: str | None, http: aiohttp.ClientSession | None = None
+) -> tuple[SocketIOConnection, str]:
+    """Connect and ask for our session, as the widget does on every page load.
+
+    None asks for a new one: the server issues session ids (bot/connectors/session_ids.py).
+    Returns the connection and the confirmed session id.
+    """
     client = SocketIOConnection(url, origin, http)
     try:
         await client.open()
@@ -148,9 +152,9 @@ async def socketio_session(
         while True:
             name, data = await client.next_event(REQUEST_TIMEOUT)
             if name == "session_confirm":
-                if data != session_id:
+                if session_id is not None and data != session_id:
                     raise ConnectionError(f"socket.io: confirmed session {data!r}, not ours")
-                return client
+                return client, data
             if name == "disconnect":
                 raise ConnectionError(f"socket.io: disconnected before session_confirm ({data})")
     except BaseException:
@@ -210,8 +214,11 @@ async def socketio_conversation(
     think: float,
     http: aiohttp.ClientSession | None = None,
 ) -> Conversation:
-    """One widget user: sticks to one instance, reconnects to the next one half-way."""
-    session_id = conversation.sender_id
+    """One widget user: sticks to one instance, reconnects to the next one half-way.
+
+    The first connection gets a session id from the server; it becomes the conversation's.
+    """
+    session_id = conversation.sender_id or None
     instance = offset % len(urls)
     client: SocketIOConnection | None = None
     try:
@@ -227,8 +234,11 @@ async def socketio_conversation(
                     client = None
                     instance = turn.instance = (instance + 1) % len(urls)
                 if client is None:
-                    client = await socketio_session(urls[instance], origin, session_id, http)
-                await socketio_turn(client, session_id, turn)
+                    client, session_id = await socketio_session(
+                        urls[instance], origin, session_id, http
+                    )
+                    conversation.sender_id = session_id
+                await socketio_turn(client, conversation.sender_id, turn)
             except CLIENT_ERRORS as error:
                 turn.error = f"{type(error).__name__}: {error}"
             if turn.error:  # reconnect for the next turn, through the balancer to another one

@@ -99,7 +99,7 @@ async def run_load(
         for c in range(plan.conversations):
             texts = texts_for(c, plan.turns)
             if c < plan.socketio:
-                conversation = Conversation(uuid.uuid4().hex, "socketio")
+                conversation = Conversation("", "socketio")  # the server issues the id
                 job = socketio_conversation(
                     urls, origin, conversation, texts, c, deadline, plan.think, http
                 )

@@ -139,6 +139,10 @@ class LocalTopology:
         env = {
             "OPASTIN_WEB_PORT": str(self.settings.web_port),
             "PYTHONPATH": str(BOT_DIR),
+            # Throughput from one address is the point here: the connectors' abuse limits
+            # (tested in tests/rasa_venv) would cut it. The replicas share var/session_secret.
+            "OPASTIN_RATE_PER_CONVERSATION": "0",
+            "OPASTIN_RATE_PER_IP": "0",
         }
         if self.store == "postgres":
             run_preflight(self.services, timeout=self.preflight_timeout)
