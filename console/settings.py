@@ -33,6 +33,11 @@ class ConsoleSettings(BaseModel):
     session_idle_minutes: float = Field(30, gt=0, description="a session ends after this idle")
     session_max_hours: float = Field(8, gt=0, description="and at the latest after this long")
     secure_cookie: bool = Field(False, description="mark the cookie Secure (serve over HTTPS)")
+    trusted_proxies: str = Field(
+        "",
+        description="addresses of reverse proxies (comma-separated) whose X-Forwarded-For "
+        "names the client, for login throttling per address",
+    )
     rasa_url: str = Field("", description="Rasa server; empty = http://OPASTIN_HOST:RASA_PORT")
     rasa_token: str = Field("", description="Rasa HTTP API token; empty = OPASTIN_RASA_API_TOKEN")
     tracker_url: str = Field(
