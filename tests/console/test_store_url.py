@@ -7,9 +7,6 @@ An unreachable PostgreSQL is a port on loopback where nothing listens: the real 
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 
 import pydantic
 import pytest
@@ -17,9 +14,10 @@ import pytest
 from console.app import make_app
 from console.settings import ConsoleSettings
 from console.store import TrackerStore, TrackerStoreError, tracker_url
-from opastin.config import ROOT, Settings
+from opastin.config import Settings
 from tests.aiohttp_server import serve
 from tests.console.conftest import MINI_CORPUS, Client, Clock, console_settings
+from tests.console.test_cli import run as console_cli
 from tools.servers import free_port
 
 SECRET = "s3cret-Pa55"
@@ -67,19 +65,6 @@ def test_a_bad_url_stops_the_start_with_a_reason_and_without_the_password(value,
     assert reason in str(invalid.value) and SECRET not in str(invalid.value)
 
 
-def console_command(*args: str, tracker: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSOLE_", "OPASTIN_"))}
-    env["CONSOLE_TRACKER_URL"] = tracker
-    return subprocess.run(
-        [sys.executable, "-m", "console", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_an_unreachable_postgresql_is_a_clear_error_without_the_password(caplog):
     port = free_port()
     store = TrackerStore(f"postgresql+psycopg2://rasa:{SECRET}@127.0.0.1:{port}/rasa")
@@ -93,15 +78,17 @@ def test_an_unreachable_postgresql_is_a_clear_error_without_the_password(caplog)
         store.delete(["web-aaa"])
 
 
-def test_the_command_line_reports_an_unreachable_store_and_a_bad_url_clearly():
+def test_the_command_line_reports_an_unreachable_store_and_a_bad_url_clearly(tmp_path):
     port = free_port()
-    down = console_command("list", tracker=f"postgresql://rasa:{SECRET}@127.0.0.1:{port}/rasa")
+    down_url = f"postgresql://rasa:{SECRET}@127.0.0.1:{port}/rasa"
+    down = console_cli(tmp_path, "list", extra={"CONSOLE_TRACKER_URL": down_url})
     assert down.returncode == 1
     assert f"error: cannot read the tracker store (PostgreSQL 127.0.0.1:{port}/rasa)" in (
         down.stderr
     )
     assert "Traceback" not in down.stderr and SECRET not in down.stderr + down.stdout
-    bad = console_command("list", tracker=f"nosuchdb://rasa:{SECRET}@db/rasa")
+    bad_url = f"nosuchdb://rasa:{SECRET}@db/rasa"
+    bad = console_cli(tmp_path, "list", extra={"CONSOLE_TRACKER_URL": bad_url})
     assert bad.returncode != 0 and "CONSOLE_TRACKER_URL" in bad.stderr
     assert SECRET not in bad.stderr + bad.stdout
 
