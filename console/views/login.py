@@ -9,7 +9,7 @@ import secrets
 
 from aiohttp import web
 
-from console.context import CONSOLE, COOKIE, LOGIN_COOKIE
+from console.context import CONSOLE, COOKIE, LOGIN_COOKIE, Console
 from console.views.pages import STATIC
 
 LOGIN_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -53,14 +53,14 @@ async def login(request: web.Request) -> web.Response:
     cookie_token = request.cookies.get(LOGIN_COOKIE, "")
     form_token = str(form.get("csrf", ""))
     fresh = secrets.token_urlsafe(24)
+    address = client_address(request)
     if not cookie_token or not secrets.compare_digest(cookie_token.encode(), form_token.encode()):
         response = _login_page(fresh, "The form expired. Please try again.", 403)
-    elif console.throttle.wait(name, address := client_address(request)) > 0:
+    elif console.throttle.wait(name, address) > 0:
         wait = console.throttle.retry_after(name, address)
         response = _login_page(fresh, f"Too many failed attempts. Try again in {wait} s.", 429)
         response.headers["Retry-After"] = str(wait)
-    elif not await asyncio.to_thread(console.auth.check, name, password):
-        console.throttle.failed(name, address)
+    elif not await _counted_check(console, name, password, address):
         response = _login_page(fresh, "Wrong user name or password.", 401)
     else:
         console.throttle.succeeded(name, address)
@@ -71,6 +71,16 @@ async def login(request: web.Request) -> web.Response:
         return response
     _set_cookie(request, response, LOGIN_COOKIE, fresh)
     return response
+
+
+async def _counted_check(console: Console, name: str, password: str, address: str) -> bool:
+    """The password check, counted as a failure before it runs (undone when it succeeds).
+
+    Counting first means parallel guesses from one address cannot all start before the
+    first one fails: the sixth waits like a sixth sequential one.
+    """
+    console.throttle.failed(name, address)
+    return await asyncio.to_thread(console.auth.check, name, password)
 
 
 def client_address(request: web.Request) -> str:

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import stat
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -247,6 +248,16 @@ def test_delays_grow_with_each_further_failure(console):
         console.clock.now += seen[-1]
         assert console.client().login(password="wrong password!").status == 401
     assert seen == [1, 2, 4, 8]
+
+
+def test_parallel_guesses_from_one_address_wait_like_sequential_ones(console):
+    """The console's clock stands still here: only the five free attempts are checked."""
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(
+            pool.map(lambda _: console.client().login(password="wrong password!").status, range(10))
+        )
+    assert sorted(statuses) == [401] * 5 + [429] * 5
+    assert console.client(source=SECOND_MACHINE).login().status == 303
 
 
 def test_a_changed_password_or_removed_account_ends_sessions_in_the_console(console):
