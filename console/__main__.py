@@ -26,7 +26,7 @@ from console.project import Project
 from console.retention import purge
 from console.settings import ConsoleSettings
 from console.state import ConsoleState
-from console.store import TrackerStore
+from console.store import TrackerStore, TrackerStoreError
 from opastin.config import Settings
 from opastin.serving import serve_until_signal
 
@@ -200,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         "export": lambda: cmd_export(config, project, args),
         "retention": lambda: cmd_retention(config, project, args),
     }
-    return commands[args.command]()
+    try:
+        return commands[args.command]()
+    except TrackerStoreError as error:
+        raise SystemExit(f"error: {error}") from None
 
 
 if __name__ == "__main__":

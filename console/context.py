@@ -39,7 +39,10 @@ class Console:
         self.tz = ZoneInfo(config.timezone)
         self.auth = Authenticator(config.accounts_file, config.accounts)
         self.sessions = SessionStore(
-            config.session_idle_minutes * 60, config.session_max_hours * 3600, clock
+            config.session_idle_minutes * 60,
+            config.session_max_hours * 3600,
+            clock,
+            account_version=self.auth.version,  # removed account / new password: sessions end
         )
         self.throttle = LoginThrottle(clock=clock)
         self.store = TrackerStore(config.resolved_tracker_url(project_settings))

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from console.context import CONSOLE, COOKIE, SESSION, json_error
 from console.routes import Access, access_of
+from console.store import TrackerStoreError
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -70,4 +71,13 @@ def same_origin(request: web.Request) -> bool:
     return urlsplit(origin).netloc == request.host
 
 
-MIDDLEWARES = [security_headers, require_login]
+@web.middleware
+async def store_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An unreachable tracker store is a clear 503, not a bare 500 (the message has no password)."""
+    try:
+        return await handler(request)
+    except TrackerStoreError as error:
+        return json_error(503, str(error))
+
+
+MIDDLEWARES = [security_headers, require_login, store_errors]

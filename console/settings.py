@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from console.store import tracker_url
 from opastin.config import ROOT, Settings, load_from_env
 
 ENV_PREFIX = "CONSOLE_"
@@ -19,7 +20,8 @@ ENV_PREFIX = "CONSOLE_"
 class ConsoleSettings(BaseModel):
     """The console's settings; see docs/console.md for each."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A bad value never appears in errors: the tracker URL may hold a password.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     host: str = Field("127.0.0.1", description="interface the console listens on")
     port: int = Field(8100, ge=1, le=65535, description="console port")
@@ -33,12 +35,17 @@ class ConsoleSettings(BaseModel):
     session_idle_minutes: float = Field(30, gt=0, description="a session ends after this idle")
     session_max_hours: float = Field(8, gt=0, description="and at the latest after this long")
     secure_cookie: bool = Field(False, description="mark the cookie Secure (serve over HTTPS)")
+    trusted_proxies: str = Field(
+        "",
+        description="addresses of reverse proxies (comma-separated) whose X-Forwarded-For "
+        "names the client, for login throttling per address",
+    )
     rasa_url: str = Field("", description="Rasa server; empty = http://OPASTIN_HOST:RASA_PORT")
     rasa_token: str = Field("", description="Rasa HTTP API token; empty = OPASTIN_RASA_API_TOKEN")
     tracker_url: str = Field(
         "",
-        description="tracker store: a SQLite path, or postgresql://user:pw@host:port/db; "
-        "empty = OPASTIN_TRACKER_DB (var/tracker.db)",
+        description="tracker store: a SQLite path, or an SQLAlchemy URL as Rasa's SQL tracker "
+        "store takes (postgresql://user:pw@host:port/db...); empty = OPASTIN_TRACKER_DB",
     )
     state_db: Path = Field(
         ROOT / "var" / "console.db", description="the console's own data (corrections)"
@@ -58,6 +65,14 @@ class ConsoleSettings(BaseModel):
         0, ge=0, description="delete conversations idle for longer than this; 0 = keep all"
     )
     timezone: str = Field("Europe/Helsinki", description="for days in lists and charts")
+
+    @field_validator("tracker_url")
+    @classmethod
+    def _parseable_tracker_url(cls, value: str) -> str:
+        """A URL that does not parse stops the start, with a reason and without the value."""
+        if value:
+            tracker_url(value)
+        return value
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ConsoleSettings:

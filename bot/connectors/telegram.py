@@ -40,12 +40,12 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from .telegram_api import BotApi, TelegramApiError
+from . import telegram_state
+from .telegram_api import BotApi, TelegramApiError, redact_logs
 from .telegram_protocol import (
     SECRET_HEADER,
     ButtonPayloads,
     Incoming,
-    SeenUpdates,
     TelegramSettings,
     chat_id,
     inline_keyboard,
@@ -54,6 +54,7 @@ from .telegram_protocol import (
     sender_id,
     split_message,
 )
+from .telegram_state import TelegramState
 
 logger = logging.getLogger(__name__)
 
@@ -133,13 +134,17 @@ class TelegramInput(InputChannel):
     def __init__(self, settings: TelegramSettings) -> None:
         self.settings = settings
         self.api = BotApi(settings.access_token, settings.api_base)
-        self.buttons = ButtonPayloads()
+        redact_logs(settings.access_token, logger, telegram_state.logger)
+        # Update ids and long button payloads: in Redis when the lock store is (replicas).
+        self.state = TelegramState()
+        self.buttons: ButtonPayloads = self.state.buttons
         self.output = TelegramOutput(self.api, self.buttons)
         self.bot_username: str | None = None
         self.webhook_registered = False
         self.registration_error: str | None = None
         self._registration: asyncio.Task | None = None
-        self._seen_updates = SeenUpdates()
+        self._seen_updates = self.state.seen_updates
+        self._state_checked = False
 
     def get_output_channel(self) -> OutputChannel | None:
         """The shared output channel; None when disabled, so Rasa falls back to collecting."""
@@ -180,6 +185,18 @@ class TelegramInput(InputChannel):
                 self.bot_username,
             )
 
+    def share_state(self, app: Any) -> None:
+        """Keep the shared state in Rasa's lock store's Redis, if the running agent has one."""
+        if self.state.where == "redis":
+            return
+        lock_store = getattr(getattr(getattr(app, "ctx", None), "agent", None), "lock_store", None)
+        if not self.state.share_through(lock_store) and not self._state_checked:
+            self._state_checked = True
+            logger.info(
+                "telegram: update ids and button payloads in this process's memory (the lock "
+                "store is not Redis); several replicas need a Redis lock store"
+            )
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         telegram = Blueprint("opastin_telegram", __name__)
         disabled = self.settings.disabled_reason
@@ -187,6 +204,7 @@ class TelegramInput(InputChannel):
         @telegram.listener("after_server_start")
         async def start_registration(app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
             if not disabled:
+                self.share_state(app)  # the agent (and its lock store) is loaded by now
                 self._registration = loop.create_task(self.register_webhook())
 
         @telegram.listener("before_server_stop")
@@ -204,6 +222,7 @@ class TelegramInput(InputChannel):
                     "status": "ok",
                     "webhook_registered": self.webhook_registered,
                     "registration_error": self.registration_error,
+                    "shared_state": self.state.where,
                 }
             )
 
@@ -221,6 +240,7 @@ class TelegramInput(InputChannel):
                 return response.json({"error": "the body is not JSON"}, 400)
             if not isinstance(update, dict):
                 return response.json({"error": "an update is a JSON object"}, 400)
+            self.share_state(request.app)  # a model loaded later brings its lock store
             try:
                 outcome = await self.handle_update(update, on_new_message)
             except Exception:

@@ -7,6 +7,7 @@ server stops), any Bot API base URL (tests use a fake one), short rate limits wa
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import aiohttp
@@ -50,7 +51,7 @@ class BotApi:
                         body = await answer.json(content_type=None)
                     except ValueError:
                         body = {"ok": False, "description": f"HTTP {answer.status}, not JSON"}
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            except Exception as error:  # any client error (even a bad URL) may quote the URL
                 # The client's message may quote the URL, which holds the token.
                 reason = self._redact(f"unreachable: {error!r}")
                 raise TelegramApiError(method, reason) from None
@@ -78,3 +79,34 @@ class BotApi:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in a log record, its arguments and its traceback.
+
+    Errors of the Bot API client are redacted where they are made; this is the second guard
+    for anything else a handler logs (an unexpected exception may quote a URL with the token).
+    """
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.token:
+            return True
+        message = record.getMessage()
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        record.msg, record.args = message.replace(self.token, "<token>"), ()
+        return True
+
+
+def redact_logs(token: str, *loggers: logging.Logger) -> None:
+    """Install one RedactToken filter on each logger (once, whatever the number of calls)."""
+    for logger in loggers:
+        if not any(isinstance(f, RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(RedactToken(token))

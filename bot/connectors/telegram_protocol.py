@@ -35,7 +35,10 @@ SETTING_SOURCES = {
     "secret_token": "TELEGRAM_WEBHOOK_SECRET",
     "api_base": "TELEGRAM_API_BASE",
     "retry_max_seconds": "TELEGRAM_RETRY_MAX_SECONDS",
+    "test_insecure_api": "TELEGRAM_TEST_INSECURE_API",
 }
+# Values of the test-only switch that allow a plain-http Bot API on this machine.
+TRUE_VALUES = {"1", "true", "yes"}
 
 # Message fields a person sends that we cannot read; answered politely in private chats.
 UNREADABLE_CONTENT = (
@@ -74,14 +77,16 @@ COMMANDS = {
 class TelegramSettings:
     """What the channel needs; `disabled_reason` says why it cannot run, or None."""
 
-    access_token: str = ""
+    access_token: str = field(default="", repr=False)  # never in a repr that reaches a log
     webhook_url: str = ""
-    secret_token: str = ""
+    secret_token: str = field(default="", repr=False)
     api_base: str = DEFAULT_API_BASE
     retry_max_seconds: float = 60.0
+    # Test-only: allow http:// to a loopback address (the fake Bot API of tests/fakes).
+    test_insecure_api: bool = False
 
     def __post_init__(self) -> None:
-        check_api_base(self.api_base)
+        check_api_base(self.api_base, self.test_insecure_api)
 
     @classmethod
     def load(
@@ -113,6 +118,7 @@ class TelegramSettings:
             secret_token=secret,
             api_base=(values["api_base"] or DEFAULT_API_BASE).rstrip("/"),
             retry_max_seconds=max(1.0, retry_max),
+            test_insecure_api=values["test_insecure_api"].lower() in TRUE_VALUES,
         )
 
     @property
@@ -124,13 +130,14 @@ class TelegramSettings:
         return None
 
 
-def check_api_base(api_base: str) -> None:
-    """Refuse a Bot API base that is not an https URL (plain http only to this machine).
+def check_api_base(api_base: str, test_insecure_api: bool = False) -> None:
+    """Refuse a Bot API base that is not an https URL (plain http only to this machine, and
+    only with the test switch TELEGRAM_TEST_INSECURE_API, for the fake Bot API in tests).
 
     Every call goes to `<base>/bot<token>/<method>`: without a scheme the HTTP client refuses
     the whole URL, token included, and that message reached the public health response; over
-    plain http to another host the token would cross the network readable. The value is not
-    echoed back, in case a token was pasted into it.
+    plain http the token travels readable. The value is not echoed back, in case a token was
+    pasted into it.
     """
     parts = urlsplit(api_base)
     host = parts.hostname or ""
@@ -138,13 +145,13 @@ def check_api_base(api_base: str) -> None:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
-    secure = parts.scheme == "https" or (parts.scheme == "http" and loopback)
+    secure = parts.scheme == "https" or (parts.scheme == "http" and loopback and test_insecure_api)
     token_inside = re.search(r"/bot\d+:", parts.path)  # the token belongs in access_token
     if not secure or not host or parts.query or parts.fragment or parts.username or token_inside:
         raise ValueError(
             "telegram: the Bot API base (api_base / TELEGRAM_API_BASE) must be an https:// URL "
             "with a host, no query and no token, e.g. https://api.telegram.org (http:// only "
-            "to localhost, for a local Bot API server or the fake one in tests)"
+            "to localhost with TELEGRAM_TEST_INSECURE_API=1, for the fake Bot API in tests)"
         )
 
 

@@ -32,6 +32,7 @@ from opastin.config import ROOT, Settings
 from tests.aiohttp_server import serve
 
 USER, PASSWORD = "staff.one", "a long staff password"
+ACCOUNT = f"{USER}:{hash_password(PASSWORD)}"  # hashed once: argon2id takes a while
 # Rasa's SQLEvent table (rasa/core/tracker_store.py), as SQLAlchemy creates it in SQLite.
 EVENTS_TABLE = """
 CREATE TABLE IF NOT EXISTS events (
@@ -255,6 +256,7 @@ class Client:
     base: str
     cookies: dict[str, str] = field(default_factory=dict)
     csrf: str = ""
+    source: str = ""  # another loopback address (127.0.0.2) to act as a second client machine
 
     def request(
         self,
@@ -265,7 +267,12 @@ class Client:
         json_body: Any = None,
     ) -> Response:
         parts = urlsplit(self.base)
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        connection = http.client.HTTPConnection(
+            parts.hostname,
+            parts.port,
+            timeout=60,
+            source_address=(self.source, 0) if self.source else None,
+        )
         headers = dict(headers or {})
         if json_body is not None:
             body = json.dumps(json_body).encode()
@@ -314,7 +321,7 @@ class Client:
 def console_settings(tmp: Path, tracker: Path, **overrides: Any) -> ConsoleSettings:
     values: dict[str, Any] = {
         "accounts_file": tmp / "accounts.txt",
-        "accounts": f"{USER}:{hash_password(PASSWORD)}",
+        "accounts": ACCOUNT,
         "tracker_url": str(tracker),
         "state_db": tmp / "console.db",
         "stories_dir": tmp / "export" / "stories",
@@ -335,8 +342,8 @@ class Running:
     tracker: Path
     app: web.Application
 
-    def client(self) -> Client:
-        return Client(self.url)
+    def client(self, source: str = "") -> Client:
+        return Client(self.url, source=source)
 
     def logged_in(self) -> Client:
         client = self.client()

@@ -2,8 +2,9 @@
 
 A private PostgreSQL on loopback (scripts/local_services.sh, as tests/scale uses); Rasa's own
 SQLTrackerStore writes the events; the console's code reads, filters and deletes them. The
-check runs under the Rasa venv's Python, whose psycopg2 is the driver available today: the
-console's venv has no PostgreSQL driver yet (see docs/console.md).
+check runs under the Rasa venv's Python (SQLAlchemy 1.4, psycopg2), then the console's own venv
+(SQLAlchemy 2, psycopg 3) reads what is left through a `postgresql+psycopg2://` URL, the form
+the console once mistook for an SQLite path.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from console.store import TrackerStore, TrackerStoreError
 from opastin.config import ROOT
 from opastin.stack import QUIET_ENV
 from tests.console.conftest import DAY, Conversation
@@ -72,3 +74,18 @@ def test_read_summarise_and_purge_conversations_in_postgresql(postgres, tmp_path
     assert seen["idle"] == ["pg-old"]
     assert seen["purged"] == ["pg-old"] and seen["purged_events"] == len(conversations["pg-old"])
     assert seen["left"] == ["pg-new"]
+
+    user, password = postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"]
+    where = f"{postgres['POSTGRES_HOST']}:{postgres['POSTGRES_PORT']}/{postgres['POSTGRES_DB']}"
+    store = TrackerStore(f"postgresql+psycopg2://{user}:{password}@{where}")
+    assert store.describe() == f"PostgreSQL {where}"
+    assert {s: k.events for s, k in store.keys().items()} == {
+        "pg-new": len(conversations["pg-new"])
+    }
+    assert [e["event"] for e in store.events("pg-new")] == [
+        e["event"] for e in conversations["pg-new"]
+    ]
+    wrong = f"wrong-{password}-wrong"
+    with pytest.raises(TrackerStoreError, match="password authentication failed") as refused:
+        TrackerStore(f"postgresql://{user}:{wrong}@{where}").keys()
+    assert password not in str(refused.value)

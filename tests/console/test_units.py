@@ -1,25 +1,14 @@
-"""Masking, password hashing, accounts, sessions and throttling, export details: unit tests."""
+"""Masking, feedback and export details: unit tests (accounts and sessions: test_auth.py)."""
 
 from __future__ import annotations
 
-import stat
-
 import pytest
 
-from console.auth import (
-    Authenticator,
-    LoginThrottle,
-    SessionStore,
-    add_account,
-    hash_password,
-    parse_accounts,
-    verify_password,
-)
 from console.conversations import build_turns, feedback_sentiment
 from console.export import annotated_text, build_export, export_name
 from console.masking import mask_data, mask_text
 from console.project import Project
-from tests.console.conftest import MINI_CORPUS, Clock, Conversation
+from tests.console.conftest import MINI_CORPUS, Conversation
 
 
 @pytest.mark.parametrize(
@@ -61,93 +50,6 @@ def test_ordinary_numbers_and_links_are_kept(text):
 def test_mask_data_reaches_nested_values():
     data = {"slots": {"email": "x@y.fi", "n": 3}, "list": ["040 1234567", None]}
     assert mask_data(data) == {"slots": {"email": "<EMAIL>", "n": 3}, "list": ["<PHONE>", None]}
-
-
-def test_password_hash_round_trip_and_salt():
-    stored = hash_password("correct horse battery", n=2**10)
-    assert stored.startswith("scrypt$1024$8$1$")
-    assert verify_password("correct horse battery", stored)
-    assert not verify_password("correct horse batterY", stored)
-    assert hash_password("same", n=2**10) != hash_password("same", n=2**10)
-    assert not verify_password("x", "scrypt$nonsense")
-    assert not verify_password("x", "md5$1$2$3$4$5")
-
-
-def test_accounts_file_parsing_reports_the_bad_line():
-    good = hash_password("a long password", n=2**10)
-    accounts = parse_accounts(f"# staff\nalice:{good}\n\nbob:{good}, carol:{good}\n", "f")
-    assert sorted(accounts) == ["alice", "bob", "carol"]
-    with pytest.raises(ValueError, match="f:2: expected name:scrypt"):
-        parse_accounts(f"alice:{good}\nbob:plaintext\n", "f")
-
-
-def test_add_account_writes_a_private_file_and_replaces_a_name(tmp_path):
-    path = tmp_path / "accounts.txt"
-    add_account(path, "alice", "first password!")
-    add_account(path, "bob", "bobs password!")
-    add_account(path, "alice", "second password!")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [line.split(":")[0] for line in path.read_text().splitlines()] == ["bob", "alice"]
-    auth = Authenticator(path)
-    assert auth.check("alice", "second password!")
-    assert not auth.check("alice", "first password!")
-    assert not auth.check("nobody", "second password!")
-    with pytest.raises(ValueError, match="at least 10"):
-        add_account(path, "carol", "short")
-    with pytest.raises(ValueError, match="user name"):
-        add_account(path, "bad name", "long enough password")
-
-
-def test_authenticator_sees_accounts_added_while_running(tmp_path):
-    path = tmp_path / "accounts.txt"
-    auth = Authenticator(path)
-    assert not auth.check("alice", "first password!")
-    add_account(path, "alice", "first password!")
-    assert auth.check("alice", "first password!")
-
-
-def test_sessions_expire_idle_and_absolute():
-    clock = Clock()
-    store = SessionStore(idle_seconds=60, max_seconds=300, clock=clock)
-    sid = store.create("alice")
-    clock.now += 59
-    assert store.get(sid).user == "alice"
-    clock.now += 61
-    assert store.get(sid) is None
-    sid = store.create("alice")
-    seen = []
-    for _ in range(7):
-        clock.now += 50
-        seen.append(store.get(sid) is not None)
-    assert seen == [True] * 6 + [False]  # ends after 300 s although never idle for 60
-    assert store.get(None) is None and store.get("unknown") is None
-    sid = store.create("bob")
-    store.end(sid)
-    assert store.get(sid) is None
-
-
-def test_login_throttle_window():
-    clock = Clock()
-    throttle = LoginThrottle(limit=3, window=100, clock=clock)
-    for _ in range(3):
-        assert not throttle.blocked("alice")
-        throttle.failed("alice")
-    assert throttle.blocked("alice") and not throttle.blocked("bob")
-    clock.now += 101
-    assert not throttle.blocked("alice")
-    throttle.failed("alice")
-    throttle.succeeded("alice")
-    assert throttle.failures.get("alice") is None
-
-
-def test_login_throttle_forgets_old_names_when_many():
-    clock = Clock()
-    throttle = LoginThrottle(limit=3, window=100, clock=clock)
-    for i in range(10_001):
-        throttle.failed(f"guess{i}")
-    clock.now += 101
-    throttle.failed("alice")
-    assert list(throttle.failures) == ["alice"]
 
 
 @pytest.mark.parametrize(

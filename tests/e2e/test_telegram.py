@@ -118,6 +118,7 @@ def rig(prepared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Te
         "TELEGRAM_WEBHOOK_URL": webhook_url,
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "TELEGRAM_API_BASE": api.base_url,
+        "TELEGRAM_TEST_INSECURE_API": "1",  # the fake Bot API speaks http on 127.0.0.1
         "TELEGRAM_RETRY_MAX_SECONDS": "2",
     }
     stack = Stack(settings, prepared, ARTIFACTS / "logs" / "telegram", env=env)

@@ -9,14 +9,17 @@ messages, the policy on real trackers, the lock store on a private redis-server.
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from opastin.config import ROOT
 from opastin.stack import BOT_DIR
 from tools.servers import free_port
 
@@ -64,3 +67,23 @@ def redis_options(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+DEPLOY_ENDPOINTS = ROOT / "deploy" / "endpoints.yml"
+
+
+@pytest.fixture
+def store(redis_options: dict, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The lock store deploy/endpoints.yml configures, created by Rasa's own factory."""
+    for name in re.findall(r"\$\{([A-Z_]+)\}", DEPLOY_ENDPOINTS.read_text()):
+        monkeypatch.setenv(name, "unused-here")  # Rasa expands the whole file
+    monkeypatch.setenv("REDIS_HOST", str(redis_options["host"]))
+    monkeypatch.setenv("REDIS_PORT", str(redis_options["port"]))
+    monkeypatch.setenv("REDIS_PASSWORD", str(redis_options["password"]))
+    from lock_store import AtomicRedisLockStore
+    from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import read_endpoint_config
+
+    created = LockStore.create(read_endpoint_config(str(DEPLOY_ENDPOINTS), "lock_store"))
+    assert type(created) is AtomicRedisLockStore
+    return created

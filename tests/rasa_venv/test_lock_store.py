@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 import time
 import uuid
@@ -17,25 +16,7 @@ import uuid
 import pytest
 from lock_store import AtomicRedisLockStore
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LockError, LockStore, RedisLockStore
-from rasa.utils.endpoints import read_endpoint_config
-
-from opastin.config import ROOT
-
-DEPLOY_ENDPOINTS = ROOT / "deploy" / "endpoints.yml"
-
-
-@pytest.fixture
-def store(redis_options: dict, monkeypatch: pytest.MonkeyPatch) -> AtomicRedisLockStore:
-    """The lock store deploy/endpoints.yml configures, created by Rasa's own factory."""
-    for name in re.findall(r"\$\{([A-Z_]+)\}", DEPLOY_ENDPOINTS.read_text()):
-        monkeypatch.setenv(name, "unused-here")  # Rasa expands the whole file
-    monkeypatch.setenv("REDIS_HOST", str(redis_options["host"]))
-    monkeypatch.setenv("REDIS_PORT", str(redis_options["port"]))
-    monkeypatch.setenv("REDIS_PASSWORD", str(redis_options["password"]))
-    created = LockStore.create(read_endpoint_config(str(DEPLOY_ENDPOINTS), "lock_store"))
-    assert type(created) is AtomicRedisLockStore
-    return created
+from rasa.core.lock_store import LockError, RedisLockStore
 
 
 def conversation() -> str:

@@ -22,7 +22,10 @@ LONG_PAYLOAD = '/inform{"municipality": "helsinki", "purpose": "work", "x": "yyy
 
 
 def channel_for(api: FakeBotApi, token: str = TOKEN) -> TelegramInput:
-    return TelegramInput(TelegramSettings(token, "https://example.invalid/hook", "s", api.base_url))
+    settings = TelegramSettings(
+        token, "https://example.invalid/hook", "s", api.base_url, test_insecure_api=True
+    )
+    return TelegramInput(settings)
 
 
 def run(channel: TelegramInput, work: Any) -> Any:

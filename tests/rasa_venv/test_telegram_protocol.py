@@ -39,13 +39,13 @@ def test_settings_come_from_credentials_first_then_the_environment() -> None:
     environ = {
         "TELEGRAM_BOT_TOKEN": "env-token",
         "TELEGRAM_WEBHOOK_URL": "https://env.example/hook",
-        "TELEGRAM_API_BASE": "http://127.0.0.1:9/",
+        "TELEGRAM_API_BASE": "https://bot-api.example/",
         "TELEGRAM_RETRY_MAX_SECONDS": "0.2",
     }
     settings = TelegramSettings.load({"access_token": TOKEN, "webhook_url": "  "}, environ)
     assert settings.access_token == TOKEN, "a credentials value wins"
     assert settings.webhook_url == "https://env.example/hook", "a blank value falls through"
-    assert settings.api_base == "http://127.0.0.1:9", "the trailing slash is dropped"
+    assert settings.api_base == "https://bot-api.example", "the trailing slash is dropped"
     assert settings.retry_max_seconds == 1.0, "retries wait at least a second"
     assert settings.secret_token == derived_secret(TOKEN) != derived_secret("other")
     assert settings.disabled_reason is None
@@ -94,13 +94,34 @@ def test_a_bot_api_base_other_than_https_stops_the_start(api_base: str) -> None:
         assert TOKEN not in str(error.value)
 
 
+def test_an_https_bot_api_base_is_accepted() -> None:
+    settings = TelegramSettings.load({"access_token": TOKEN, "api_base": "https://b.example/"}, {})
+    assert settings.api_base == "https://b.example" and not settings.test_insecure_api
+
+
 @pytest.mark.parametrize(
-    "api_base",
-    ["https://api.telegram.org/", "http://127.0.0.1:9", "http://localhost:8081", "http://[::1]:81"],
+    "api_base", ["http://127.0.0.1:9", "http://localhost:8081", "http://[::1]:81"]
 )
-def test_https_and_local_http_bot_api_bases_are_accepted(api_base: str) -> None:
-    settings = TelegramSettings.load({"access_token": TOKEN, "api_base": api_base}, {})
-    assert settings.api_base == api_base.rstrip("/")
+def test_local_http_needs_the_test_switch(api_base: str) -> None:
+    with pytest.raises(ValueError, match="TELEGRAM_TEST_INSECURE_API"):
+        TelegramSettings.load({"access_token": TOKEN, "api_base": api_base}, {})
+    for credentials, environ in (
+        ({"api_base": api_base, "test_insecure_api": True}, {}),
+        ({}, {"TELEGRAM_API_BASE": api_base, "TELEGRAM_TEST_INSECURE_API": "1"}),
+    ):
+        settings = TelegramSettings.load({"access_token": TOKEN, **credentials}, environ)
+        assert settings.api_base == api_base and settings.test_insecure_api
+
+
+def test_the_test_switch_never_allows_http_to_another_host() -> None:
+    environ = {"TELEGRAM_API_BASE": "http://10.0.0.5:8081", "TELEGRAM_TEST_INSECURE_API": "1"}
+    with pytest.raises(ValueError, match="must be an https:// URL"):
+        TelegramSettings.load({"access_token": TOKEN}, environ)
+
+
+def test_settings_never_show_the_token_or_secret_in_their_repr() -> None:
+    settings = TelegramSettings.load({"access_token": TOKEN, "secret_token": "hidden-secret"}, {})
+    assert TOKEN not in repr(settings) and "hidden-secret" not in repr(settings)
 
 
 # --- splitting ----------------------------------------------------------------------------
