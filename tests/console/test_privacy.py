@@ -171,3 +171,17 @@ def test_forget_deletes_one_persons_data_from_a_store_rasa_wrote(tmp_path):
     assert _rasa_store(db) == {"web-keep": written["web-keep"]}  # what Rasa loaded at first
     again = run(tmp_path, "forget", hashed)
     assert again.returncode != 0 and "no conversation" in again.stderr
+
+
+def test_the_privacy_docs_match_the_code():
+    """docs/privacy.md and docs/console.md name every console setting and the real defaults."""
+    privacy = (ROOT / "docs" / "privacy.md").read_text(encoding="utf-8")
+    console_doc = (ROOT / "docs" / "console.md").read_text(encoding="utf-8")
+    days = ConsoleSettings().retention_days
+    assert f"| `CONSOLE_RETENTION_DAYS` | `{days}` |" in privacy + console_doc
+    for name in ConsoleSettings.model_fields:
+        assert f"`CONSOLE_{name.upper()}`" in console_doc, name
+    for needed in ("python -m console forget", "retention --every 24h", "RETENTION_DAYS"):
+        assert needed in privacy, needed
+    for heading in ("What is stored", "For how long", "Who can see", "Deleting a person"):
+        assert f"## {heading}" in privacy, heading
