@@ -58,7 +58,7 @@ def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
     app = make_app(config, project)
     if not app_has_accounts(config):
         print("[console] warning: no accounts yet; add one: python -m console add-user NAME")
-    # The app's start-up also starts retention (console.jobs.retention_task) when configured.
+    # The app's start-up also starts retention (console.jobs.retention_task, docs/privacy.md).
     asyncio.run(serve_until_signal(app, config.host, config.port, ready_message(config)))
     return 0
 
@@ -130,22 +130,22 @@ def _pseudonyms(config: ConsoleSettings) -> Pseudonyms:
     return Pseudonyms.from_settings(config.sender_key, config.sender_key_file)
 
 
-def _find(config: ConsoleSettings, store: TrackerStore, given: str) -> tuple[str, str] | None:
+def _find(config: ConsoleSettings, store: TrackerStore, given: str) -> tuple[str, str]:
     """(sender id, keyed hash) of a conversation named by its hash or its sender id."""
     pseudonyms = _pseudonyms(config)
     if is_pseudonym(given):
         sender = ConversationIndex(store, pseudonyms).sender_of(given)
-        return (sender, given) if sender is not None else None
-    return (given, pseudonyms.of(given)) if store.events(given) else None
+        if sender is not None:
+            return sender, given
+    elif store.events(given):
+        return given, pseudonyms.of(given)
+    raise SystemExit(f"error: no conversation {given!r} in {store.describe()}")
 
 
 def cmd_export(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
     """The web export from the command line: story, NLU examples, questions."""
     store = TrackerStore(config.resolved_tracker_url(project))
-    found = _find(config, store, args.conversation)
-    if found is None:
-        raise SystemExit(f"error: no conversation {args.conversation!r} in {store.describe()}")
-    sender, conversation = found
+    sender, conversation = _find(config, store, args.conversation)
     state = ConsoleState(config.state_db)
     result = build_export(
         conversation,
@@ -194,10 +194,7 @@ def cmd_retention(config: ConsoleSettings, project: Settings, args: argparse.Nam
 def cmd_forget(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
     """Delete one person's conversation on request: events, corrections, exported files."""
     store = TrackerStore(config.resolved_tracker_url(project))
-    found = _find(config, store, args.conversation)
-    if found is None:
-        raise SystemExit(f"error: no conversation {args.conversation!r} in {store.describe()}")
-    sender, conversation = found
+    sender, conversation = _find(config, store, args.conversation)
     events = store.delete([sender])
     ConsoleState(config.state_db).forget([sender])
     print(f"deleted conversation {conversation} ({events} events) from {store.describe()}")

@@ -140,10 +140,13 @@ def mask_text(text: str) -> str:
     """The text with identity codes, IBANs, e-mail addresses and phone numbers as tokens."""
     if not text:
         return text
-    normal, origin = normalise(text)
+    if text.isascii():  # already normal: spans are positions in the text itself (the fast path)
+        normal, origin = text, None
+    else:
+        normal, origin = normalise(text)
     out, position = [], 0
     for start, end, token in _spans(normal):
-        begin, finish = origin[start][0], origin[end - 1][1]
+        begin, finish = (start, end) if origin is None else (origin[start][0], origin[end - 1][1])
         if begin < position:  # two matches inside one character cluster: keep the first
             continue
         out.append(text[position:begin])

@@ -101,3 +101,14 @@ def test_normalisation_maps_every_character_back_to_the_original():
 def test_mask_data_masks_nested_foreign_digits():
     data = {"slots": {"phone": "٠٤٠١٢٣٤٥٦٧"}, "list": ["+358\u00a040\u00a01234567", 3]}
     assert mask_data(data) == {"slots": {"phone": "<PHONE>"}, "list": ["<PHONE>", 3]}
+
+
+def test_ascii_text_is_masked_like_its_unicode_forms():
+    """ASCII text skips the character map (the fast path); it must mask the same spans."""
+    checked = 0
+    for _, text, masked in MASKED:
+        normal = normalise(text)[0]
+        if normal.isascii() and not text.isascii():
+            assert mask_text(normal) == normalise(masked)[0], text
+            checked += 1
+    assert checked >= 2
