@@ -177,7 +177,6 @@ def cmd_retention(config: ConsoleSettings, project: Settings, args: argparse.Nam
             every = parse_interval(args.every)
         except ValueError as error:
             raise SystemExit(f"error: --every: {error}") from None
-        logging.basicConfig(level=logging.INFO, format="[console] %(levelname)s %(message)s")
         print(f"[console] retention every {args.every}: {days} days, {store.describe()}")
         run_every(store, state, days, every)
         return 0
@@ -237,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     config = ConsoleSettings.from_env()
+    # Background work (retention rounds) reports through logging; nothing logged holds user text.
+    logging.basicConfig(level=logging.INFO, format="[console] %(levelname)s %(message)s")
     if args.command == "hash-password":
         return cmd_hash_password()
     if args.command == "add-user":
