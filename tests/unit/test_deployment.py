@@ -153,7 +153,8 @@ def test_retention_runs_as_a_service_on_a_schedule() -> None:
     assert env["CONSOLE_TRACKER_URL"].startswith("postgresql://opastin:")
     assert env["CONSOLE_TRACKER_URL"].endswith("@postgres:5432/opastin")
     assert retention["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert retention["image"] == config()["services"]["actions"]["image"]
+    actions = config()["services"]["actions"]
+    assert retention["image"] == actions["image"] and retention["build"] == actions["build"]
     (volume,) = retention["volumes"]  # host:container:mode
     host, container, mode = volume.split(":")
     assert (Path(host).name, container, mode) == ("console", "/app/console", "ro")
