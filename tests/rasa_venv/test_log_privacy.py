@@ -54,3 +54,15 @@ def test_only_the_parameters_go() -> None:
     assert hide_parameters(text) == (
         f"boom\n[SQL: INSERT INTO events]\n{HIDDEN}\n(Background on this error)"
     )
+
+
+def test_telegram_ids_in_rasa_warnings_become_keyed_hashes(caplog) -> None:
+    with caplog.at_level(logging.INFO):
+        for _ in range(2):
+            logging.getLogger("rasa.core.processor").warning(
+                "Circuit breaker tripped. Stopped predicting more actions for sender '%s'.", SENDER
+            )
+    first, second = (r.getMessage() for r in caplog.records)
+    assert "555123" not in caplog.text and first == second  # one user, one name in a run
+    assert "for sender 'telegram-#" in first
+    assert "100200300" not in hide_parameters("group chat telegram--100200300")
