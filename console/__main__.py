@@ -5,8 +5,11 @@ serve               serve the console for an already running Rasa server (produc
 add-user NAME       add or change a staff account (asks for the password, or reads stdin)
 hash-password       print a password hash for CONSOLE_ACCOUNTS (reads the password)
 list                list conversations, newest first (same filters as the web list)
-export SENDER_ID    export a conversation, with its corrections, as test story + NLU examples
-retention           delete conversations idle for more than CONSOLE_RETENTION_DAYS (or --days)
+export CONVERSATION export a conversation, with its corrections, as test story + NLU examples
+retention           delete conversations idle for more than CONSOLE_RETENTION_DAYS (or --days),
+                    once or --every 24h
+forget CONVERSATION delete one person's conversation, corrections and exported files (a
+                    deletion request); CONVERSATION is the console's c-... hash or the sender id
 """
 
 from __future__ import annotations
@@ -15,15 +18,17 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import logging
 import secrets
 import sys
 from pathlib import Path
 
 from console.auth import MIN_PASSWORD, add_account, hash_password
 from console.conversations import ConversationIndex, Filters, build_turns, select
-from console.export import build_export
+from console.export import build_export, export_name
 from console.project import Project
-from console.retention import purge
+from console.pseudonyms import Pseudonyms, is_pseudonym
+from console.retention import parse_interval, purge, run_every
 from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.store import TrackerStore, TrackerStoreError
@@ -53,7 +58,7 @@ def cmd_serve(config: ConsoleSettings, project: Settings) -> int:
     app = make_app(config, project)
     if not app_has_accounts(config):
         print("[console] warning: no accounts yet; add one: python -m console add-user NAME")
-    # The app's start-up also starts retention (console.jobs.retention_task) when configured.
+    # The app's start-up also starts retention (console.jobs.retention_task, docs/privacy.md).
     asyncio.run(serve_until_signal(app, config.host, config.port, ready_message(config)))
     return 0
 
@@ -112,25 +117,40 @@ def cmd_list(config: ConsoleSettings, project: Settings, args: argparse.Namespac
         filters = Filters.from_query(query)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
-    summaries = ConversationIndex(TrackerStore(config.resolved_tracker_url(project))).refresh()
+    store = TrackerStore(config.resolved_tracker_url(project))
+    summaries = ConversationIndex(store, _pseudonyms(config)).refresh()
     for s in select(summaries, filters, tz)[: args.limit]:
         flags = ("F" if s.fallback else "-") + ("N" if s.negative_feedback else "-")
         last = s.as_json(tz)["last"]
-        print(f"{last}  {flags}  {s.messages:3d}  {s.sender_id}  {s.preview[:60]}")
+        print(f"{last}  {flags}  {s.messages:3d}  {s.conversation}  {s.preview[:60]}")
     return 0
+
+
+def _pseudonyms(config: ConsoleSettings) -> Pseudonyms:
+    return Pseudonyms.from_settings(config.sender_key, config.sender_key_file)
+
+
+def _find(config: ConsoleSettings, store: TrackerStore, given: str) -> tuple[str, str]:
+    """(sender id, keyed hash) of a conversation named by its hash or its sender id."""
+    pseudonyms = _pseudonyms(config)
+    if is_pseudonym(given):
+        sender = ConversationIndex(store, pseudonyms).sender_of(given)
+        if sender is not None:
+            return sender, given
+    elif store.events(given):
+        return given, pseudonyms.of(given)
+    raise SystemExit(f"error: no conversation {given!r} in {store.describe()}")
 
 
 def cmd_export(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
     """The web export from the command line: story, NLU examples, questions."""
     store = TrackerStore(config.resolved_tracker_url(project))
-    events = store.events(args.sender_id)
-    if not events:
-        raise SystemExit(f"error: no conversation {args.sender_id!r} in {store.describe()}")
+    sender, conversation = _find(config, store, args.conversation)
     state = ConsoleState(config.state_db)
     result = build_export(
-        args.sender_id,
-        build_turns(events, raw=True),
-        state.corrections(args.sender_id),
+        conversation,
+        build_turns(store.events(sender), raw=True),
+        state.corrections(sender),
         Project(corpus_dir=project.corpus_dir),
     )
     paths = result.write(
@@ -146,18 +166,43 @@ def cmd_export(config: ConsoleSettings, project: Settings, args: argparse.Namesp
 
 
 def cmd_retention(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
-    """Delete idle conversations now (cron), or only count them (--dry-run)."""
+    """Delete idle conversations now, or on a schedule (--every), or only count them."""
     days = args.days if args.days is not None else config.retention_days
     if days <= 0:
-        raise SystemExit("error: set CONSOLE_RETENTION_DAYS or pass --days N (N >= 1)")
+        raise SystemExit("error: --days N needs N >= 1 (or leave it out: CONSOLE_RETENTION_DAYS)")
     store = TrackerStore(config.resolved_tracker_url(project))
-    result = purge(store, ConsoleState(config.state_db), days, dry_run=args.dry_run)
+    state = ConsoleState(config.state_db)
+    if args.every:
+        try:
+            every = parse_interval(args.every)
+        except ValueError as error:
+            raise SystemExit(f"error: --every: {error}") from None
+        print(f"[console] retention every {args.every}: {days} days, {store.describe()}")
+        run_every(store, state, days, every)
+        return 0
+    result = purge(store, state, days, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(
         f"{verb} {len(result.conversations)} conversation(s) idle for more than {days} days"
         + ("" if args.dry_run else f" ({result.events} events)")
         + f" from {store.describe()}"
     )
+    return 0
+
+
+def cmd_forget(config: ConsoleSettings, project: Settings, args: argparse.Namespace) -> int:
+    """Delete one person's conversation on request: events, corrections, exported files."""
+    store = TrackerStore(config.resolved_tracker_url(project))
+    sender, conversation = _find(config, store, args.conversation)
+    events = store.delete([sender])
+    ConsoleState(config.state_db).forget([sender])
+    print(f"deleted conversation {conversation} ({events} events) from {store.describe()}")
+    name = export_name(conversation)
+    for folder in (config.stories_dir, config.nlu_dir, config.questions_dir):
+        path = folder / f"{name}.yml"
+        if path.exists():
+            path.unlink()
+            print(f"deleted exported file {path} (commit the deletion if it was committed)")
     return 0
 
 
@@ -178,16 +223,21 @@ def main(argv: list[str] | None = None) -> int:
     lst.add_argument("--negative", action="store_true", help="only with negative feedback")
     lst.add_argument("--limit", type=int, default=50)
     exp = sub.add_parser("export", help="export a conversation as test story + NLU examples")
-    exp.add_argument("sender_id")
+    exp.add_argument("conversation", help="the c-... hash the console shows, or the sender id")
     exp.add_argument("--stories-dir", type=Path)
     exp.add_argument("--nlu-dir", type=Path)
     exp.add_argument("--questions-dir", type=Path)
     ret = sub.add_parser("retention", help="delete conversations idle for more than N days")
     ret.add_argument("--days", type=int)
     ret.add_argument("--dry-run", action="store_true", help="only count them")
+    ret.add_argument("--every", help="keep running, one round per interval (24h, 30m, 1d)")
+    fgt = sub.add_parser("forget", help="delete one person's conversation (deletion request)")
+    fgt.add_argument("conversation", help="the c-... hash the console shows, or the sender id")
     args = parser.parse_args(argv)
 
     config = ConsoleSettings.from_env()
+    # Background work (retention rounds) reports through logging; nothing logged holds user text.
+    logging.basicConfig(level=logging.INFO, format="[console] %(levelname)s %(message)s")
     if args.command == "hash-password":
         return cmd_hash_password()
     if args.command == "add-user":
@@ -199,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "list": lambda: cmd_list(config, project, args),
         "export": lambda: cmd_export(config, project, args),
         "retention": lambda: cmd_retention(config, project, args),
+        "forget": lambda: cmd_forget(config, project, args),
     }
     try:
         return commands[args.command]()

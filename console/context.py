@@ -15,6 +15,7 @@ from aiohttp import web
 from console.auth import Authenticator, LoginThrottle, Session, SessionStore
 from console.conversations import ConversationIndex
 from console.project import Project
+from console.pseudonyms import Pseudonyms
 from console.rasa_client import RasaClient
 from console.settings import ConsoleSettings
 from console.state import ConsoleState
@@ -46,7 +47,8 @@ class Console:
         )
         self.throttle = LoginThrottle(clock=clock)
         self.store = TrackerStore(config.resolved_tracker_url(project_settings))
-        self.index = ConversationIndex(self.store)
+        self.pseudonyms = Pseudonyms.from_settings(config.sender_key, config.sender_key_file)
+        self.index = ConversationIndex(self.store, self.pseudonyms)
         self.state = ConsoleState(config.state_db)
         self.project = project or Project(corpus_dir=project_settings.corpus_dir)
         self.rasa = RasaClient(

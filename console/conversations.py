@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.masking import mask_data, mask_text
+from console.pseudonyms import Pseudonyms
 from console.store import ConversationKey, TrackerStore
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -22,6 +23,16 @@ FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback"}
 FEEDBACK_INTENT = "feedback"
 TEST_PREFIX = "console-test-"
 HIDDEN_ACTIONS = {"action_listen", "action_session_start"}
+# A language as the widget (metadata.language) or the action payload names it: "fi", "zh-Hans".
+# Anything else a client sends is ignored, so it reaches neither a filter menu nor an export.
+LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}$")
+
+
+def valid_language(value: Any) -> str | None:
+    """The value if it is a language code, else None."""
+    return value if isinstance(value, str) and LANGUAGE.match(value) else None
+
+
 # Feedback wording that means "that answer was bad", in the languages the bot hears most.
 # A heuristic: a widget that sends {"feedback": "negative"} in the message metadata is exact.
 NEGATIVE = re.compile(
@@ -136,8 +147,8 @@ def build_turns(events: list[dict[str, Any]], *, raw: bool = False) -> list[dict
                 current["feedback"] = feedback_sentiment(
                     current["user"]["raw_text"], current["user"]["metadata"]
                 )
-            language = current["user"]["metadata"].get("language")
-            if isinstance(language, str):
+            language = valid_language(current["user"]["metadata"].get("language"))
+            if language:
                 current["language"] = language
         elif kind == "session_started":
             close()
@@ -179,13 +190,13 @@ def build_turns(events: list[dict[str, Any]], *, raw: bool = False) -> list[dict
             # The action's payload: service_answer, no_answer, clarification, handoff, ...
             if isinstance(custom, dict) and isinstance(custom.get("type"), str):
                 current["answer"] = custom
-                if isinstance(custom.get("language"), str):
+                if valid_language(custom.get("language")):
                     current["language"] = custom["language"]
         elif kind == "restart":
             slots.clear()
     close()
     for turn in turns:
-        if turn["language"] is None and isinstance(turn["slots"].get("language"), str):
+        if turn["language"] is None and valid_language(turn["slots"].get("language")):
             turn["language"] = turn["slots"]["language"]
         if turn["user"]:
             turn["user"]["text"] = mask_text(turn["user"]["raw_text"])
@@ -215,9 +226,14 @@ def with_corrections(
 
 @dataclass
 class Summary:
-    """What the list, the filters and the charts need about one conversation."""
+    """What the list, the filters and the charts need about one conversation.
+
+    `conversation` is the keyed hash of the sender id (console.pseudonyms): the only name of the
+    conversation that leaves the console's process.
+    """
 
     sender_id: str
+    conversation: str
     started: float
     last: float
     messages: int = 0
@@ -239,7 +255,7 @@ class Summary:
 
     def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
         return {
-            "sender_id": self.sender_id,
+            "conversation": self.conversation,
             "started": _iso(self.started, tz),
             "last": _iso(self.last, tz),
             "messages": self.messages,
@@ -257,10 +273,10 @@ def _iso(timestamp: float, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(timestamp, tz).isoformat(timespec="seconds")
 
 
-def summarise(sender_id: str, events: list[dict[str, Any]]) -> Summary:
+def summarise(sender_id: str, conversation: str, events: list[dict[str, Any]]) -> Summary:
     """One conversation's summary for the list, the filters and the charts."""
     times = [float(e["timestamp"]) for e in events if isinstance(e.get("timestamp"), (int, float))]
-    summary = Summary(sender_id, min(times, default=0.0), max(times, default=0.0))
+    summary = Summary(sender_id, conversation, min(times, default=0.0), max(times, default=0.0))
     texts: list[str] = []
     for turn in build_turns(events):
         user = turn["user"]
@@ -288,7 +304,7 @@ def summarise(sender_id: str, events: list[dict[str, Any]]) -> Summary:
         if not summary.preview and user["text"]:
             summary.preview = user["text"][:120]
         texts.append(user["text"])
-    summary.search_text = "\n".join([sender_id, *texts]).casefold()
+    summary.search_text = "\n".join([conversation, *texts]).casefold()
     return summary
 
 
@@ -299,8 +315,9 @@ class ConversationIndex:
     re-summarises the conversations whose numbers moved; deleted ones drop out.
     """
 
-    def __init__(self, store: TrackerStore) -> None:
+    def __init__(self, store: TrackerStore, pseudonyms: Pseudonyms) -> None:
         self.store = store
+        self.pseudonyms = pseudonyms
         self._keys: dict[str, ConversationKey] = {}
         self._summaries: dict[str, Summary] = {}
         self._lock = threading.Lock()
@@ -311,11 +328,18 @@ class ConversationIndex:
             keys = self.store.keys()
             changed = [s for s, k in keys.items() if self._keys.get(s) != k]
             for sender, events in self.store.events_of(changed).items():
-                self._summaries[sender] = summarise(sender, events)
+                self._summaries[sender] = summarise(sender, self.pseudonyms.of(sender), events)
             for gone in set(self._summaries) - set(keys):
                 del self._summaries[gone]
             self._keys = keys
             return dict(self._summaries)
+
+    def sender_of(self, conversation: str) -> str | None:
+        """The sender id behind a conversation's keyed hash (None if there is no such one)."""
+        for summary in self.refresh().values():
+            if summary.conversation == conversation:
+                return summary.sender_id
+        return None
 
 
 @dataclass(frozen=True)
@@ -386,4 +410,4 @@ def _day_start(day: date, tz: ZoneInfo) -> float:
 def select(summaries: dict[str, Summary], filters: Filters, tz: ZoneInfo) -> list[Summary]:
     """Matching conversations, newest (latest activity) first."""
     found = [s for s in summaries.values() if filters.matches(s, tz)]
-    return sorted(found, key=lambda s: (s.last, s.sender_id), reverse=True)
+    return sorted(found, key=lambda s: (s.last, s.conversation), reverse=True)

@@ -7,11 +7,13 @@ training examples, and questions whose organisation was wrong join the retrieval
 
 The YAML is written by hand (to keep comments saying who corrected what), with every user text
 as a JSON string, which YAML reads as a double-quoted scalar: no text can break the file.
+Names that come from the tracker (intents, actions, the language) are written bare only when
+they look like names; anything else is quoted the same way, or left out with a note. Files and
+headers name the conversation by its keyed hash (console.pseudonyms), never by the sender id.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,11 +21,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from console.conversations import HIDDEN_ACTIONS
+from console.conversations import HIDDEN_ACTIONS, valid_language
 from console.masking import mask_text
 from console.project import Project, normalise, strip_annotations
+from console.pseudonyms import is_pseudonym
 
-SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")  # a Rasa intent, action or slot name
 
 
 def _plain(text: str) -> str:
@@ -66,10 +69,22 @@ def _valid_span(entity: dict[str, Any], raw: str, known: set[str]) -> bool:
     )
 
 
-def export_name(sender_id: str) -> str:
-    """A file name from a sender id: readable, safe, and unique (hash of the full id)."""
-    digest = hashlib.sha256(sender_id.encode()).hexdigest()[:8]
-    return f"console_{SAFE_NAME.sub('_', sender_id)[:40].strip('_')}_{digest}"
+def export_name(conversation: str) -> str:
+    """The files' name from the conversation's keyed hash: safe, unique, no sender id in it."""
+    if not is_pseudonym(conversation):
+        raise ValueError(f"not a conversation hash: {conversation[:20]!r}")
+    return f"console_{conversation.replace('-', '_')}"
+
+
+def _name(value: Any) -> str:
+    """An intent or action name as a YAML scalar: bare when it is a name, else quoted."""
+    text = str(value)
+    return text if NAME.match(text) else _q(text)
+
+
+def _comment(text: str) -> str:
+    """Text for a YAML comment: one line, masked."""
+    return " ".join(mask_text(text).split())
 
 
 def _after_user(turn: dict[str, Any], known_slots: set[str]) -> list[str]:
@@ -94,7 +109,7 @@ def _after_user(turn: dict[str, Any], known_slots: set[str]) -> list[str]:
     for step in turn.get("steps") or []:
         if "action" in step:
             flush()
-            lines.append(f"      - action: {step['action']}")
+            lines.append(f"      - action: {_name(step['action'])}")
         elif step["slot"] in known_slots and (step["by_action"] or step["changed"]):
             pending[step["slot"]] = step["value"]
     flush()
@@ -134,15 +149,18 @@ class Export:
 
 
 def build_export(
-    sender_id: str,
+    conversation: str,
     turns: list[dict[str, Any]],
     corrections: dict[int, dict[str, Any]],
     project: Project,
     now: datetime | None = None,
 ) -> Export:
-    """Build the story, NLU and question files for one conversation (turns built with raw=True)."""
+    """Build the story, NLU and question files for one conversation (turns built with raw=True).
+
+    `conversation` is the conversation's keyed hash (console.pseudonyms), not its sender id.
+    """
     now = now or datetime.now(timezone.utc)
-    name = export_name(sender_id)
+    name = export_name(conversation)
     intents = set(project.intents) | {"nlu_fallback"}
     known_orgs = {o["id"] for o in project.organisations}
     notes: list[str] = []
@@ -165,8 +183,11 @@ def build_export(
         text = annotated_text(user, project.entities)
         if correction.get("intent") and correction["intent"] != predicted:
             steps.append(
-                f"      # turn {index + 1}: corrected by {correction.get('author')}, "
-                f"the bot predicted {predicted} ({user.get('confidence')})"
+                "      # "
+                + _comment(
+                    f"turn {index + 1}: corrected by {correction.get('author')}, "
+                    f"the bot predicted {predicted} ({user.get('confidence')})"
+                )
             )
         steps.append(f"      - user: {_q(text)}")
         steps.append(f"        intent: {intent}")
@@ -175,7 +196,7 @@ def build_export(
             expected = project.rule_actions.get(intent)
             taken = [a["name"] for a in turn["actions"] if a["name"] not in HIDDEN_ACTIONS]
             if expected and expected != taken:
-                after = [f"      - action: {action}" for action in expected]
+                after = [f"      - action: {_name(action)}" for action in expected]
                 notes.append(
                     f"turn {index + 1}: the story expects {', '.join(expected)} (the rules for "
                     f"{intent}); slots those actions set are not in it: check with rasa test"
@@ -202,12 +223,15 @@ def build_export(
             else:
                 answered = ((turn.get("answer") or {}).get("organisations") or [{}])[0].get("id")
                 steps.append(
-                    f"      # turn {index + 1}: the answer should name {organisation}"
-                    f" (it named {answered or 'none'})"
+                    "      # "
+                    + _comment(
+                        f"turn {index + 1}: the answer should name {organisation}"
+                        f" (it named {answered or 'none'})"
+                    )
                 )
                 questions.append(
                     f"- q: {_q(strip_annotations(text))}\n"
-                    f"  lang: {turn.get('language') or 'und'}\n"
+                    f"  lang: {valid_language(turn.get('language')) or 'und'}\n"
                     f"  orgs: [{organisation}]\n"
                     f"  tags: [reviewed]"
                 )
@@ -215,7 +239,7 @@ def build_export(
 
     header = (
         f"# Exported from the staff console on {now:%Y-%m-%d %H:%M} UTC: conversation "
-        f"{sender_id[:60]!r}.\n# Personal data is masked. Run: rasa test core --stories tests\n"
+        f"{conversation}.\n# Personal data is masked. Run: rasa test core --stories tests\n"
     )
     story = (
         header

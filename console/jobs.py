@@ -13,29 +13,28 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from console.context import CONSOLE
-from console.retention import DAY, purge
+from console.retention import DAY, purge_round
 
 
 async def retention_task(app: web.Application) -> AsyncIterator[None]:
-    """With CONSOLE_RETENTION_DAYS set, purge at start-up and then once a day while running."""
+    """Purge conversations older than CONSOLE_RETENTION_DAYS at start-up, then once a day.
+
+    A failed round is logged by purge_round and the loop carries on to the next one.
+    """
     console = app[CONSOLE]
     days = console.config.retention_days
 
     async def loop() -> None:
         while True:
-            result = await asyncio.to_thread(purge, console.store, console.state, days)
-            if result.conversations:
-                print(f"[console] retention: deleted {len(result.conversations)} conversation(s)")
+            await asyncio.to_thread(purge_round, console.store, console.state, days)
             await asyncio.sleep(DAY)
 
-    task = asyncio.create_task(loop()) if days > 0 else None
-    if task is not None:
-        await asyncio.sleep(0)  # let the first purge start before the first request
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)  # let the first purge start before the first request
     yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 JOBS: list[Callable[[web.Application], AsyncIterator[None]]] = [retention_task]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from console.pseudonyms import MIN_KEY
 from console.store import tracker_url
 from opastin.config import ROOT, Settings, load_from_env
 
@@ -62,7 +63,19 @@ class ConsoleSettings(BaseModel):
         description="where questions with a corrected organisation go (dev-set format)",
     )
     retention_days: int = Field(
-        0, ge=0, description="delete conversations idle for longer than this; 0 = keep all"
+        90,
+        ge=1,
+        le=3650,
+        description="delete conversations idle for longer than this many days (docs/privacy.md)",
+    )
+    sender_key: str = Field(
+        "",
+        description="secret for the keyed hash of sender ids (32+ characters); "
+        "empty = the key in sender_key_file",
+    )
+    sender_key_file: Path = Field(
+        ROOT / "var" / "console-sender.key",
+        description="where the sender-id key is kept (made on first use, mode 600)",
     )
     timezone: str = Field("Europe/Helsinki", description="for days in lists and charts")
 
@@ -73,6 +86,13 @@ class ConsoleSettings(BaseModel):
         if value:
             tracker_url(value)
         return value
+
+    @field_validator("sender_key")
+    @classmethod
+    def _long_enough(cls, key: str) -> str:
+        if key and len(key) < MIN_KEY:
+            raise ValueError(f"at least {MIN_KEY} characters (or empty for the key file)")
+        return key
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ConsoleSettings:

@@ -76,6 +76,11 @@ class ConsoleState:
                 (sender_id, turn, intent or None, organisation or None, author, time.time()),
             )
 
+    def senders(self) -> list[str]:
+        """Conversations that have corrections."""
+        with self._connect() as db:
+            return [r[0] for r in db.execute("SELECT DISTINCT sender_id FROM corrections")]
+
     def forget(self, sender_ids: Iterable[str]) -> None:
         """Drop the corrections of deleted conversations (retention)."""
         with self._connect() as db:

@@ -75,7 +75,8 @@ class TelegramOutput(OutputChannel):
         try:
             await self.api.call(method, **params)
         except TelegramApiError as error:
-            logger.warning("telegram: could not send to chat %s: %s", params.get("chat_id"), error)
+            # No chat id: in a private chat it is the user's Telegram id (docs/privacy.md).
+            logger.warning("telegram: could not send a message: %s", error)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in split_message(text):

@@ -172,6 +172,7 @@ function viewTry(main) {
   const newUser = async () => {
     const data = await api("POST", "/api/try/new");
     state.trySender = data.sender_id;
+    state.tryConversation = data.conversation;
     who.textContent = state.trySender;
     turns.replaceChildren();
   };
@@ -191,7 +192,7 @@ function viewTry(main) {
   };
   const openLink = el("a", { href: "#", "data-testid": "try-open", onclick: (e) => {
     e.preventDefault();
-    if (state.trySender) location.hash = `conversation/${encodeURIComponent(state.trySender)}`;
+    if (state.tryConversation) location.hash = `conversation/${encodeURIComponent(state.tryConversation)}`;
   } }, "open as transcript");
   main.replaceChildren(
     el("h2", {}, "Try it"),
@@ -256,7 +257,7 @@ function viewConversations(main) {
       return;
     }
     const rows = data.items.map((c) => el("tr", {},
-      el("td", {}, el("a", { href: `#conversation/${encodeURIComponent(c.sender_id)}`, "data-testid": "open-conversation" }, fmtTime(c.last))),
+      el("td", {}, el("a", { href: `#conversation/${encodeURIComponent(c.conversation)}`, "data-testid": "open-conversation" }, fmtTime(c.last))),
       el("td", { class: "num" }, c.messages),
       el("td", {}, c.channels.join(", ")),
       el("td", {}, c.languages.join(", ")),

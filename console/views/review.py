@@ -7,7 +7,6 @@ the console's own state; the export writes test story, NLU examples and question
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 from aiohttp import web
@@ -15,16 +14,23 @@ from aiohttp import web
 from console.context import CONSOLE, SESSION, json_error
 from console.conversations import Filters, build_turns, select, with_corrections
 from console.export import build_export
+from console.pseudonyms import is_pseudonym
 from opastin.config import ROOT
 
-SENDER = re.compile(r"^[^/\x00-\x1f]{1,255}$")
 
+async def _sender(request: web.Request) -> tuple[str, str]:
+    """(sender id, keyed hash) of the conversation the URL names by its keyed hash.
 
-def _sender(request: web.Request) -> str:
-    sender = request.match_info["sender_id"]
-    if not SENDER.match(sender):
-        raise web.HTTPBadRequest(text="bad conversation id")
-    return sender
+    Pages and links only ever carry the hash (console.pseudonyms); a raw sender id in the URL
+    is refused, so nobody can look a person's conversation up by their Telegram id.
+    """
+    conversation = request.match_info["sender_id"]
+    if not is_pseudonym(conversation):
+        raise web.HTTPBadRequest(text="bad conversation id (expected c- and 16 hex digits)")
+    sender = await asyncio.to_thread(request.app[CONSOLE].index.sender_of, conversation)
+    if sender is None:
+        raise web.HTTPNotFound(text="no such conversation")
+    return sender, conversation
 
 
 def _relative(path: Path) -> str:
@@ -64,7 +70,7 @@ async def conversations(request: web.Request) -> web.Response:
 async def transcript(request: web.Request) -> web.Response:
     """One conversation's turns from the tracker store, with its corrections."""
     console = request.app[CONSOLE]
-    sender = _sender(request)
+    sender, conversation = await _sender(request)
     events = await asyncio.to_thread(console.store.events, sender)
     if not events:
         return json_error(404, "no such conversation")
@@ -73,7 +79,7 @@ async def transcript(request: web.Request) -> web.Response:
     turns = with_corrections(build_turns(events), console.state.corrections(sender))
     return web.json_response(
         {
-            "sender_id": sender,
+            "conversation": conversation,
             "summary": summary.as_json(console.tz) if summary else None,
             "turns": turns,
         }
@@ -83,7 +89,7 @@ async def transcript(request: web.Request) -> web.Response:
 async def correct(request: web.Request) -> web.Response:
     """Save (or clear) a turn's right intent and/or organisation."""
     console = request.app[CONSOLE]
-    sender = _sender(request)
+    sender, _ = await _sender(request)
     try:
         body = await request.json()
         turn = int(body["turn"])
@@ -108,13 +114,12 @@ async def correct(request: web.Request) -> web.Response:
 async def export(request: web.Request) -> web.Response:
     """Write the conversation's story, NLU examples and questions; return them."""
     console = request.app[CONSOLE]
-    sender = _sender(request)
+    sender, conversation = await _sender(request)
     events = await asyncio.to_thread(console.store.events, sender)
     if not events:
         return json_error(404, "no such conversation")
-    result = build_export(
-        sender, build_turns(events, raw=True), console.state.corrections(sender), console.project
-    )
+    turns = build_turns(events, raw=True)
+    result = build_export(conversation, turns, console.state.corrections(sender), console.project)
     cfg = console.config
     paths = result.write(cfg.stories_dir, cfg.nlu_dir, cfg.questions_dir)
     return web.json_response(

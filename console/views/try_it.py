@@ -20,9 +20,12 @@ TEST_SENDER = re.compile(rf"^{TEST_PREFIX}[a-z0-9]{{8,64}}$")
 MAX_TEXT = 2000
 
 
-async def try_new(_: web.Request) -> web.Response:
-    """A fresh test user id, so a try starts with an empty tracker."""
-    return web.json_response({"sender_id": TEST_PREFIX + secrets.token_hex(8)})
+async def try_new(request: web.Request) -> web.Response:
+    """A fresh test user id, so a try starts with an empty tracker (and its keyed hash, the
+    name its transcript has)."""
+    sender = TEST_PREFIX + secrets.token_hex(8)
+    conversation = request.app[CONSOLE].pseudonyms.of(sender)
+    return web.json_response({"sender_id": sender, "conversation": conversation})
 
 
 async def try_message(request: web.Request) -> web.Response:
@@ -46,6 +49,7 @@ async def try_message(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "sender_id": sender,
+            "conversation": console.pseudonyms.of(sender),
             "replies": mask_data(exchange.replies),
             "turns": with_corrections(turns, console.state.corrections(sender)),
         }

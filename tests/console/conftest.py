@@ -27,12 +27,14 @@ from aiohttp import web
 
 from console.app import make_app
 from console.auth import hash_password
+from console.pseudonyms import Pseudonyms
 from console.settings import ConsoleSettings
 from opastin.config import ROOT, Settings
 from tests.aiohttp_server import serve
 
 USER, PASSWORD = "staff.one", "a long staff password"
 ACCOUNT = f"{USER}:{hash_password(PASSWORD)}"  # hashed once: argon2id takes a while
+SENDER_KEY = "a test key for the console's sender-id hashes"
 # Rasa's SQLEvent table (rasa/core/tracker_store.py), as SQLAlchemy creates it in SQLite.
 EVENTS_TABLE = """
 CREATE TABLE IF NOT EXISTS events (
@@ -52,6 +54,11 @@ TODAY = datetime.now(HELSINKI).date()
 # The samples are placed around noon, Helsinki time, so no day boundary falls between them
 # whatever the hour the tests run at.
 NOON_TODAY = datetime.combine(TODAY, dt_time(12, 0), HELSINKI).timestamp()
+
+
+def pseudonym(sender_id: str) -> str:
+    """The name the console gives a sender id under the tests' key (CONSOLE_SENDER_KEY)."""
+    return Pseudonyms(SENDER_KEY.encode()).of(sender_id)
 
 
 class Conversation:
@@ -329,6 +336,7 @@ def console_settings(tmp: Path, tracker: Path, **overrides: Any) -> ConsoleSetti
         "questions_dir": tmp / "export" / "questions",
         "rasa_url": "http://127.0.0.1:9",  # nothing listens: Try it fails cleanly (502)
         "rasa_token": "not-used",
+        "sender_key": SENDER_KEY,
     }
     values.update(overrides)
     return ConsoleSettings(**values)

@@ -18,6 +18,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from console.conversations import ConversationIndex
+from console.pseudonyms import Pseudonyms
 from console.retention import purge
 from console.store import TrackerStore
 
@@ -47,7 +48,7 @@ def main() -> None:
     )
     store = TrackerStore(url)
     keys = store.keys()
-    summaries = ConversationIndex(store).refresh()
+    summaries = ConversationIndex(store, Pseudonyms(b"pg-check" * 4)).refresh()
     out = {
         "describe": store.describe(),
         "keys": {s: k.events for s, k in keys.items()},

@@ -25,11 +25,16 @@ from tests.console.conftest import (
     TODAY,
     Client,
     Conversation,
+    pseudonym,
     write_store,
 )
 from tools.eval.retrieval import load_questions
 
-SENDER = "web-ccc"
+SENDER = pseudonym("web-ccc")
+# The list names conversations by keyed hash; the tests read them back as the sample sender ids.
+SAMPLE_SENDERS = ["web-aaa", "tg-bbb", "web-ccc", "web-ddd", "console-test-0123456789abcdef"]
+EXTRA_SENDERS = ["web-new", "web-old", "web-ancient", "telegram-987654321"]
+BY_PSEUDONYM = {pseudonym(s): s for s in [*SAMPLE_SENDERS, *EXTRA_SENDERS]}
 # Every route the app has, with sample path values (a test below checks this list is complete).
 PROTECTED = [
     ("GET", "/"),
@@ -212,12 +217,16 @@ def test_try_message_only_for_test_users_and_reports_an_unreachable_rasa(console
 
 def ids(response) -> list[str]:
     assert response.status == 200, response.body
-    return [c["sender_id"] for c in response.json()["items"]]
+    return names(response.json())
+
+
+def names(data) -> list[str]:
+    return [BY_PSEUDONYM.get(c["conversation"], c["conversation"]) for c in data["items"]]
 
 
 def test_list_is_newest_first_with_facets(console):
     data = console.logged_in().get("/api/conversations").json()
-    assert [c["sender_id"] for c in data["items"]] == [
+    assert names(data) == [
         "console-test-0123456789abcdef",
         "web-ddd",
         "web-ccc",
@@ -269,7 +278,7 @@ def test_list_filters(console):
 def test_list_pages(console):
     client = console.logged_in()
     page = client.get("/api/conversations", limit=2, offset=2).json()
-    assert page["total"] == 5 and [c["sender_id"] for c in page["items"]] == ["web-ccc", "tg-bbb"]
+    assert page["total"] == 5 and names(page) == ["web-ccc", "tg-bbb"]
 
 
 def test_list_sees_new_and_deleted_conversations(console):
@@ -284,7 +293,7 @@ def test_list_sees_new_and_deleted_conversations(console):
         "web-ccc",
         "tg-bbb",
     ]
-    assert client.get("/api/conversations/web-aaa").status == 404
+    assert client.get(f"/api/conversations/{pseudonym('web-aaa')}").status == 404
 
 
 # ----------------------------------------------------------------------------- transcripts
@@ -310,19 +319,21 @@ def test_transcript_shows_what_the_bot_did_and_masks_personal_data(console):
 
 def test_transcript_masks_email_and_phone_everywhere(console):
     client = console.logged_in()
-    aaa = json.dumps(client.get("/api/conversations/web-aaa").json())
+    aaa = json.dumps(client.get(f"/api/conversations/{pseudonym('web-aaa')}").json())
     assert "maija.m@example.fi" not in aaa and "<EMAIL>" in aaa
-    bbb = client.get("/api/conversations/tg-bbb").json()
+    bbb = client.get(f"/api/conversations/{pseudonym('tg-bbb')}").json()
     assert bbb["turns"][1]["user"]["text"] == "Miten saan oleskeluluvan? Soita <PHONE>"
     assert bbb["turns"][2]["feedback"] == "negative"
 
 
 def test_transcript_of_an_unknown_conversation_is_404(console):
-    assert console.logged_in().get("/api/conversations/nobody").status == 404
+    assert console.logged_in().get(f"/api/conversations/{pseudonym('nobody')}").status == 404
 
 
 def test_user_html_is_data_not_markup(console):
-    data = console.logged_in().get("/api/conversations/console-test-0123456789abcdef")
+    data = console.logged_in().get(
+        f"/api/conversations/{pseudonym('console-test-0123456789abcdef')}"
+    )
     assert data.headers["Content-Type"].startswith("application/json")
     assert data.json()["turns"][1]["user"]["text"].startswith("<img src=x onerror=alert(1)>")
 
@@ -361,7 +372,7 @@ def test_export_writes_a_story_with_corrections_nlu_examples_and_questions(conso
     data = response.json()
     story_path = next(console.settings.stories_dir.glob("*.yml"))
     assert str(story_path) == data["paths"]["story"]
-    assert story_path.name.startswith("console_web-ccc_")
+    assert story_path.name == f"console_{SENDER.replace('-', '_')}.yml"
     story = yaml.safe_load(story_path.read_text())
     steps = story["stories"][0]["steps"]
     users = [s for s in steps if "user" in s]
@@ -392,17 +403,26 @@ def test_export_does_not_duplicate_or_contradict_training_data(console):
     """A corrected text that already is a training example is not added again."""
     write_store(
         console.tracker,
-        [Conversation("web-eee", 1.7e9).user("How do I get a tax card?", "greet", 0.4).no_answer()],
+        [
+            Conversation("web-eee", NOON_TODAY - DAY)
+            .user("How do I get a tax card?", "greet", 0.4)
+            .no_answer()
+        ],
     )
     client = console.logged_in()
-    client.post("/api/conversations/web-eee/corrections", {"turn": 0, "intent": "job_search"})
-    data = client.post("/api/conversations/web-eee/export").json()
+    client.post(
+        f"/api/conversations/{pseudonym('web-eee')}/corrections",
+        {"turn": 0, "intent": "job_search"},
+    )
+    data = client.post(f"/api/conversations/{pseudonym('web-eee')}/export").json()
     assert data["nlu"] is None
     assert any("training example of tax_registration" in note for note in data["notes"])
 
 
 def test_export_of_an_unknown_conversation_is_404(console):
-    assert console.logged_in().post("/api/conversations/nobody/export").status == 404
+    assert (
+        console.logged_in().post(f"/api/conversations/{pseudonym('nobody')}/export").status == 404
+    )
 
 
 # ----------------------------------------------------------------------------- summary
@@ -481,3 +501,25 @@ def test_a_second_login_page_load_keeps_the_form_token(console):
     second = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
     assert first == second
     assert client.login().status == 303
+
+
+def test_the_console_names_conversations_by_keyed_hash_only(console):
+    """Sender ids (a Telegram user's numeric id) never leave the console: not in the list, the
+    transcript, the search or the export; a URL with a raw sender id is refused."""
+    write_store(
+        console.tracker,
+        [Conversation("telegram-987654321", NOON_TODAY).user("tax card?", "tax_registration")],
+    )
+    client = console.logged_in()
+    listed = client.get("/api/conversations", limit=200)
+    hashed = pseudonym("telegram-987654321")
+    assert hashed in [c["conversation"] for c in listed.json()["items"]]
+    assert client.get(f"/api/conversations/{hashed}").json()["conversation"] == hashed
+    exported = client.post(f"/api/conversations/{hashed}/export")
+    assert exported.json()["paths"]["story"].endswith(f"console_{hashed.replace('-', '_')}.yml")
+    for response in (listed, client.get(f"/api/conversations/{hashed}"), exported):
+        assert "987654321" not in response.text and "tg-bbb" not in response.text
+    assert ids(client.get("/api/conversations", q="987654321")) == []
+    assert ids(client.get("/api/conversations", q=hashed)) == ["telegram-987654321"]
+    assert client.get("/api/conversations/telegram-987654321").status == 400
+    assert client.post("/api/conversations/tg-bbb/export").status == 400

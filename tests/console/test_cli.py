@@ -17,7 +17,7 @@ from console.retention import purge
 from console.state import ConsoleState
 from console.store import TrackerStore
 from opastin.config import ROOT
-from tests.console.conftest import DAY, Conversation, write_store
+from tests.console.conftest import DAY, SENDER_KEY, Conversation, pseudonym, write_store
 
 
 def run(
@@ -32,6 +32,7 @@ def run(
             "CONSOLE_STORIES_DIR": str(tmp_path / "stories"),
             "CONSOLE_NLU_DIR": str(tmp_path / "nlu"),
             "CONSOLE_QUESTIONS_DIR": str(tmp_path / "questions"),
+            "CONSOLE_SENDER_KEY": SENDER_KEY,
             **(extra or {}),
         }
     )
@@ -90,9 +91,10 @@ def test_list_and_export_from_the_command_line(tmp_path):
     )
     listed = run(tmp_path, "list", "--fallback")
     assert listed.returncode == 0, listed.stderr
-    assert "web-2" in listed.stdout and "web-1" not in listed.stdout
+    assert pseudonym("web-2") in listed.stdout and pseudonym("web-1") not in listed.stdout
+    assert "web-2" not in listed.stdout  # the keyed hash only
     ConsoleState(tmp_path / "console.db").correct("web-2", 0, "job_search", "vero", "cli-test")
-    exported = run(tmp_path, "export", "web-2")
+    exported = run(tmp_path, "export", pseudonym("web-2"))
     assert exported.returncode == 0, exported.stderr
     story_file = next((tmp_path / "stories").glob("*.yml"))
     assert f"story: {story_file}" in exported.stdout
@@ -132,11 +134,17 @@ def test_retention_command_deletes_only_idle_conversations(tmp_path):
 
 
 @pytest.mark.slow
-def test_retention_needs_a_setting_or_days(tmp_path):
-    result = run(tmp_path, "retention")
-    assert result.returncode != 0 and "CONSOLE_RETENTION_DAYS" in result.stderr
+def test_retention_is_on_by_default_and_its_days_are_validated(tmp_path):
+    default = run(tmp_path, "retention", "--dry-run")
+    assert default.returncode == 0 and "more than 90 days" in default.stdout
     env_days = run(tmp_path, "retention", "--dry-run", extra={"CONSOLE_RETENTION_DAYS": "7"})
     assert env_days.returncode == 0 and "more than 7 days" in env_days.stdout
+    off = run(tmp_path, "retention", extra={"CONSOLE_RETENTION_DAYS": "0"})
+    assert off.returncode != 0 and "CONSOLE_RETENTION_DAYS" in off.stderr
+    zero = run(tmp_path, "retention", "--days", "0")
+    assert zero.returncode != 0 and "--days N needs N >= 1" in zero.stderr
+    bad_every = run(tmp_path, "retention", "--every", "daily")
+    assert bad_every.returncode != 0 and "expected a number and s, m, h or d" in bad_every.stderr
 
 
 def test_purge_function_with_a_fixed_now(tmp_path):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import stat
+
 import pytest
+import yaml
 
 from console.conversations import build_turns, feedback_sentiment
 from console.export import annotated_text, build_export, export_name
 from console.masking import mask_data, mask_text
 from console.project import Project
-from tests.console.conftest import MINI_CORPUS, Conversation
+from console.pseudonyms import Pseudonyms
+from tests.console.conftest import MINI_CORPUS, Conversation, pseudonym
 
 
 @pytest.mark.parametrize(
@@ -84,10 +88,57 @@ def test_annotated_text_masks_around_entities_and_neutralises_brackets():
     assert text == "I live in [espoo](municipality) (sic), call <PHONE>"
 
 
-def test_export_names_are_safe_and_distinct():
-    assert export_name("../../etc/passwd") != export_name("../../etc/passwd2")
-    name = export_name("../../etc/passwd")
-    assert "/" not in name and name.startswith("console_etc_passwd_")
+def test_export_names_come_from_the_keyed_hash_only():
+    telegram = pseudonym("telegram-123456789")
+    assert export_name(telegram) == f"console_{telegram.replace('-', '_')}"
+    assert "123456789" not in export_name(telegram)
+    assert pseudonym("telegram-123456789") != pseudonym("telegram-123456780")
+    for not_a_hash in ("../../etc/passwd", "telegram-123456789", "c-XYZ"):
+        with pytest.raises(ValueError, match="not a conversation hash"):
+            export_name(not_a_hash)
+
+
+def test_the_hash_needs_the_key():
+    other = Pseudonyms(b"another key, at least thirty-two bytes long")
+    assert other.of("telegram-123456789") != pseudonym("telegram-123456789")
+    with pytest.raises(ValueError, match="at least 32"):
+        Pseudonyms(b"short")
+
+
+def test_the_key_file_is_made_once_and_private(tmp_path):
+    path = tmp_path / "var" / "sender.key"
+    first = Pseudonyms.from_settings("", path).of("telegram-1")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Pseudonyms.from_settings("", path).of("telegram-1") == first
+
+
+def test_exported_fields_cannot_break_or_inject_yaml():
+    """A client-sent metadata.language, odd action names and authors stay data, not YAML."""
+    language = 'en"\n  orgs: [evil]\n- q: injected'
+    events = (
+        Conversation("telegram-123456789", 1.7e9)
+        .user("tax card?", "greet", 0.5, metadata={"language": language})
+        .action("utter_x\n      - action: injected")
+        .events
+    )
+    project = Project(corpus_dir=MINI_CORPUS)
+    turns = build_turns(events, raw=True)
+    assert turns[1]["language"] is None  # not a language code: ignored
+    conversation = pseudonym("telegram-123456789")
+    export = build_export(conversation, turns, {0: {"organisation": "vero"}}, project)
+    steps = yaml.safe_load(export.story)["stories"][0]["steps"]
+    assert {"action": "utter_x\n      - action: injected"} in steps
+    assert [s for s in steps if s.get("action") == "injected"] == []
+    assert yaml.safe_load(export.questions) == [
+        {"q": "tax card?", "lang": "und", "orgs": ["vero"], "tags": ["reviewed"]}
+    ]
+    corrected = {"intent": "tax_registration", "author": "a\n- user: injected"}
+    again = build_export(conversation, turns, {0: corrected}, project)
+    steps = yaml.safe_load(again.story)["stories"][0]["steps"]
+    assert [s["user"] for s in steps if "user" in s] == ["tax card?"]
+    assert "corrected by a - user: injected" in again.story
+    for text in (export.story, export.questions, again.story, again.nlu or ""):
+        assert "123456789" not in text
 
 
 def test_export_with_a_corrected_intent_expects_the_rules_actions():
@@ -100,7 +151,7 @@ def test_export_with_a_corrected_intent_expects_the_rules_actions():
     project = Project(corpus_dir=MINI_CORPUS)
     turns = build_turns(events, raw=True)
     export = build_export(
-        "web-x", turns, {0: {"intent": "residence_permit", "author": "a"}}, project
+        pseudonym("web-x"), turns, {0: {"intent": "residence_permit", "author": "a"}}, project
     )
     assert "      - action: action_answer_question" in export.story
     assert "utter_greet" not in export.story.split("steps:")[1]

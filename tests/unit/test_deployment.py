@@ -18,7 +18,7 @@ from opastin.config import ROOT
 
 DEPLOY = ROOT / "deploy"
 BOT = ROOT / "bot"  # the Rasa project and its Python code, copied to /app in the image
-SERVICES = {"rasa", "actions", "postgres", "redis", "web"}
+SERVICES = {"rasa", "actions", "postgres", "redis", "web", "retention"}
 
 
 def compose_config(env_file: Path = ROOT / ".env.example") -> subprocess.CompletedProcess:
@@ -140,3 +140,22 @@ def test_operations_doc_names_every_setting() -> None:
     compose = set(re.findall(r"^([A-Z_][A-Z0-9_]*)=", example, flags=re.MULTILINE))
     missing = sorted(name for name in settings | compose if f"`{name}`" not in doc)
     assert not missing, f"add to docs/operations.md's configuration reference: {missing}"
+
+
+def test_retention_runs_as_a_service_on_a_schedule() -> None:
+    """Privacy by default: compose deletes old conversations daily (docs/privacy.md)."""
+    retention = config()["services"]["retention"]
+    command = retention["command"]
+    assert command[:4] == ["python", "-m", "console", "retention"]
+    assert command[command.index("--every") + 1] == "24h"
+    env = retention["environment"]
+    assert env["CONSOLE_RETENTION_DAYS"] == "90"  # .env.example's RETENTION_DAYS
+    assert env["CONSOLE_TRACKER_URL"].startswith("postgresql://opastin:")
+    assert env["CONSOLE_TRACKER_URL"].endswith("@postgres:5432/opastin")
+    assert retention["depends_on"]["postgres"]["condition"] == "service_healthy"
+    actions = config()["services"]["actions"]
+    assert retention["image"] == actions["image"] and retention["build"] == actions["build"]
+    (volume,) = retention["volumes"]  # host:container:mode
+    host, container, mode = volume.split(":")
+    assert (Path(host).name, container, mode) == ("console", "/app/console", "ro")
+    assert (Path(host) / "__main__.py").exists()
