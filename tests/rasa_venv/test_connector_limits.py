@@ -137,4 +137,4 @@ def test_socketio_burst_gets_rate_limited_events_then_the_session_goes_on(echo_b
         ]
         assert len(texts) == 1 and "after the wait" in texts[0]
     finally:
-        client.disconnect()
+        client.eio.disconnect(abort=True)  # disconnect() waits out the long-poll (~30 s)
