@@ -37,9 +37,11 @@ async def meta(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "user": session.user,
+            "role": console.roles.role_of(session.user).label,
             "csrf": session.csrf,
             "intents": console.project.intents,
             "organisations": console.project.organisations,
+            "services": console.project.services,
             "store": console.store.describe(),
             "timezone": console.config.timezone,
         }

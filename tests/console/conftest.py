@@ -315,6 +315,9 @@ def console_settings(tmp: Path, tracker: Path, **overrides: Any) -> ConsoleSetti
     values: dict[str, Any] = {
         "accounts_file": tmp / "accounts.txt",
         "accounts": f"{USER}:{hash_password(PASSWORD)}",
+        "roles": f"{USER}:admin",
+        "annotated_nlu_dir": tmp / "export" / "annotated",
+        "annotated_questions": tmp / "export" / "annotated.yaml",
         "tracker_url": str(tracker),
         "state_db": tmp / "console.db",
         "stories_dir": tmp / "export" / "stories",

@@ -24,6 +24,7 @@ from tests.console.conftest import (
     NOON_TODAY,
     TODAY,
     Client,
+    USER,
     Conversation,
     write_store,
 )
@@ -45,8 +46,16 @@ PROTECTED = [
     ("POST", f"/api/conversations/{SENDER}/corrections"),
     ("POST", f"/api/conversations/{SENDER}/export"),
     ("GET", "/api/stats"),
+    ("GET", "/api/inbox"),
+    ("POST", "/api/inbox/annotations"),
+    ("POST", "/api/inbox/annotations/undo"),
+    ("POST", "/api/inbox/export"),
+    ("POST", "/api/tags"),
+    ("POST", "/api/tags/remove"),
+    ("GET", "/api/accounts"),
+    ("POST", f"/api/accounts/{USER}/role"),
 ]
-SAMPLE_VALUES = {"{sender_id}": SENDER, "{name}": "console.js"}
+SAMPLE_VALUES = {"{sender_id}": SENDER, "{name}": "console.js", "{account}": USER}
 
 
 def test_the_protected_list_covers_every_route(console):
@@ -98,6 +107,14 @@ def test_each_endpoint_answers_once_logged_in(console):
     bodies = {
         "/api/try/message": {"sender_id": "console-test-0000000000", "text": "hi"},
         f"/api/conversations/{SENDER}/corrections": {"turn": 0, "intent": "greet"},
+        "/api/inbox/annotations": {
+            "messages": [{"sender_id": SENDER, "turn": 0}],
+            "intent": "greet",
+        },
+        "/api/inbox/annotations/undo": {"messages": [{"sender_id": SENDER, "turn": 0}]},
+        "/api/tags": {"tag": "needs corpus update", "conversations": [SENDER]},
+        "/api/tags/remove": {"tag": "needs corpus update", "conversations": [SENDER]},
+        f"/api/accounts/{USER}/role": {"role": "admin"},
     }
     for method, path in PROTECTED:
         if path == "/logout":

@@ -1,0 +1,309 @@
+"""The inbox: every user message across conversations, newest first, filterable and paged.
+
+Reading every tracker's events per request does not scale to 100,000 messages, so the console
+keeps a derived table, one row per user message (masked text, intent, confidence, the
+organisation answered, language, channel, fallback, clarifying question, negative feedback), in
+its own SQLite file, beside the tags and annotations it is filtered by. Each refresh asks the
+tracker store for its highest event id and event count; when they moved, only the conversations
+with newer events are re-read (one indexed query), and when events disappeared (retention) the
+per-conversation event counts find which conversations to re-read or drop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from console.annotations import SCHEMA as ANNOTATIONS_SCHEMA
+from console.conversations import FEEDBACK_INTENT, TEST_PREFIX, build_turns
+from console.store import TrackerStore
+from console.tags import CONVERSATION
+from console.tags import SCHEMA as TAGS_SCHEMA
+
+CHUNK = 500  # conversations re-read per round
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox_messages (
+    sender_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    timestamp REAL NOT NULL,
+    text TEXT NOT NULL,
+    search TEXT NOT NULL,
+    intent TEXT,
+    confidence REAL,
+    organisation TEXT,
+    answer TEXT,
+    language TEXT,
+    channel TEXT,
+    fallback INTEGER NOT NULL,
+    clarifying INTEGER NOT NULL,
+    negative INTEGER NOT NULL,
+    test INTEGER NOT NULL,
+    PRIMARY KEY (sender_id, turn)
+);
+CREATE INDEX IF NOT EXISTS inbox_newest ON inbox_messages (timestamp DESC, sender_id, turn);
+CREATE TABLE IF NOT EXISTS inbox_conversations (sender_id TEXT PRIMARY KEY, events INTEGER);
+CREATE TABLE IF NOT EXISTS inbox_watermark (
+    one INTEGER PRIMARY KEY CHECK (one = 1), max_id INTEGER, events INTEGER
+);
+"""
+ROW = (
+    "sender_id, turn, timestamp, text, search, intent, confidence, organisation, answer, "
+    "language, channel, fallback, clarifying, negative, test"
+)
+
+
+def message_rows(sender_id: str, events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """One conversation's user messages as inbox rows (masked by build_turns).
+
+    Negative feedback ("wrong answer") marks the question before it: that is the message staff
+    need to see, and the feedback message itself stays in the inbox as a feedback intent.
+    """
+    rows: list[list[Any]] = []
+    question: list[Any] | None = None
+    for turn in build_turns(events):
+        user = turn["user"]
+        if user is None:
+            continue
+        answer = turn["answer"] or {}
+        named = answer.get("organisations") if answer.get("type") == "service_answer" else None
+        first = named[0] if isinstance(named, list) and named else {}
+        row = [
+            sender_id, turn["index"], float(turn["timestamp"] or 0.0), user["text"],
+            user["text"].casefold(), user["intent"], user["confidence"],
+            first.get("id") if isinstance(first, dict) else None, answer.get("type"),
+            turn["language"], user["channel"], int(turn["fallback"]),
+            int(answer.get("type") == "clarification"), 0, int(sender_id.startswith(TEST_PREFIX)),
+        ]  # fmt: skip
+        rows.append(row)
+        if user["intent"] == FEEDBACK_INTENT:
+            if turn["feedback"] == "negative" and question is not None:
+                question[13] = 1
+        else:
+            question = row
+    return [tuple(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """The inbox's search box and filters; empty fields do not filter."""
+
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    language: str = ""
+    channel: str = ""
+    intent: str = ""
+    organisation: str = ""
+    tag: str = ""
+    low_confidence: bool = False
+    fallback: bool = False
+    clarifying: bool = False
+    negative: bool = False
+    annotated: str = ""  # "" | "yes" | "no"
+    source: str = "users"  # users | tests | all
+
+    @classmethod
+    def from_query(cls, query: Any) -> InboxFilters:
+        """From URL query parameters; ValueError with a message on bad input."""
+
+        def day(name: str) -> date | None:
+            value = (query.get(name) or "").strip()
+            try:
+                return date.fromisoformat(value) if value else None
+            except ValueError:
+                raise ValueError(f"{name}: expected a date like 2026-01-31") from None
+
+        def flag(name: str) -> bool:
+            return query.get(name) in {"1", "true", "on"}
+
+        source = query.get("source") or "users"
+        if source not in {"all", "users", "tests"}:
+            raise ValueError("source: expected all, users or tests")
+        annotated = query.get("annotated") or ""
+        if annotated not in {"", "yes", "no"}:
+            raise ValueError("annotated: expected yes or no")
+        return cls(
+            q=(query.get("q") or "").strip()[:200],
+            date_from=day("date_from"),
+            date_to=day("date_to"),
+            language=(query.get("language") or "").strip(),
+            channel=(query.get("channel") or "").strip(),
+            intent=(query.get("intent") or "").strip(),
+            organisation=(query.get("organisation") or "").strip(),
+            tag=(query.get("tag") or "").strip(),
+            low_confidence=flag("low_confidence"),
+            fallback=flag("fallback"),
+            clarifying=flag("clarifying"),
+            negative=flag("negative"),
+            annotated=annotated,
+            source=source,
+        )
+
+    def where(self, tz: ZoneInfo, low_confidence: float) -> tuple[str, list[Any]]:
+        """The SQL condition on inbox_messages (alias m) and its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.source != "all":
+            clauses.append("m.test = ?")
+            params.append(int(self.source == "tests"))
+        if self.date_from:
+            clauses.append("m.timestamp >= ?")
+            params.append(_day_start(self.date_from, tz))
+        if self.date_to:
+            clauses.append("m.timestamp < ?")
+            params.append(_day_start(self.date_to + timedelta(days=1), tz))
+        for column in ("language", "channel", "intent", "organisation"):
+            if value := getattr(self, column):
+                clauses.append(f"m.{column} = ?")
+                params.append(value)
+        if self.low_confidence:
+            clauses.append("(m.confidence IS NULL OR m.confidence < ?)")
+            params.append(low_confidence)
+        for column in ("fallback", "clarifying", "negative"):
+            if getattr(self, column):
+                clauses.append(f"m.{column} = 1")
+        if self.q:
+            escaped = self.q.casefold().replace("\\", "\\\\").replace("%", "\\%")
+            clauses.append("m.search LIKE ? ESCAPE '\\'")
+            params.append("%" + escaped.replace("_", "\\_") + "%")
+        if self.tag:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM tags t WHERE t.tag = ? AND t.sender_id = m.sender_id "
+                "AND t.turn IN (m.turn, ?))"
+            )
+            params.extend([self.tag, CONVERSATION])
+        if self.annotated:
+            live = (
+                "EXISTS (SELECT 1 FROM annotations a WHERE a.sender_id = m.sender_id "
+                "AND a.turn = m.turn AND a.undone_at IS NULL)"
+            )
+            clauses.append(live if self.annotated == "yes" else f"NOT {live}")
+        return (" AND ".join(clauses) or "1 = 1"), params
+
+
+def _day_start(day: date, tz: ZoneInfo) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
+
+
+class Inbox:
+    """The derived message table: kept in step with the tracker store, queried per page."""
+
+    def __init__(self, store: TrackerStore, path: Path) -> None:
+        self.store = store
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(SCHEMA + TAGS_SCHEMA + ANNOTATIONS_SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            yield db
+            db.commit()
+        finally:
+            db.close()
+
+    def refresh(self) -> int:
+        """Bring the table up to date with the store; returns how many conversations changed."""
+        with self._lock:
+            max_id, count = self.store.watermark()
+            with self._connect() as db:
+                row = db.execute("SELECT max_id, events FROM inbox_watermark").fetchone()
+                known_max, known_count = row if row else (0, 0)
+                if (max_id, count) == (known_max, known_count):
+                    return 0
+                synced = dict(db.execute("SELECT sender_id, events FROM inbox_conversations"))
+            changed, added = self.store.changed_after(known_max)
+            gone: set[str] = set()
+            if known_count + added != count:  # events were deleted: compare every conversation
+                keys = self.store.keys()
+                changed = [s for s, k in keys.items() if synced.get(s) != k.events]
+                gone = set(synced) - set(keys)
+            for start in range(0, len(changed), CHUNK):
+                self._reread(changed[start : start + CHUNK])
+            with self._connect() as db:
+                for sender in gone:
+                    db.execute("DELETE FROM inbox_messages WHERE sender_id = ?", (sender,))
+                    db.execute("DELETE FROM inbox_conversations WHERE sender_id = ?", (sender,))
+                db.execute(
+                    "INSERT OR REPLACE INTO inbox_watermark (one, max_id, events) VALUES (1, ?, ?)",
+                    (max_id, count),
+                )
+            return len(changed) + len(gone)
+
+    def _reread(self, senders: list[str]) -> None:
+        events = self.store.events_of(senders)
+        with self._connect() as db:
+            for sender in senders:
+                db.execute("DELETE FROM inbox_messages WHERE sender_id = ?", (sender,))
+                found = events.get(sender, [])
+                db.executemany(
+                    f"INSERT INTO inbox_messages ({ROW}) VALUES ({', '.join('?' * 15)})",
+                    message_rows(sender, found),
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO inbox_conversations (sender_id, events) VALUES (?, ?)",
+                    (sender, len(found)),
+                )
+
+    def page(
+        self, filters: InboxFilters, tz: ZoneInfo, low_confidence: float, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(number of matches, one page of them newest first)."""
+        where, params = filters.where(tz, low_confidence)
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            total = db.execute(f"SELECT COUNT(*) FROM inbox_messages m WHERE {where}", params)
+            total_count = int(total.fetchone()[0])
+            rows = db.execute(
+                f"SELECT {ROW} FROM inbox_messages m WHERE {where} "
+                "ORDER BY m.timestamp DESC, m.sender_id DESC, m.turn DESC LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
+        return total_count, [_item(r, tz) for r in rows]
+
+    def messages(self, refs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+        """The given messages' rows (unknown ones are missing from the result)."""
+        found: dict[tuple[str, int], dict[str, Any]] = {}
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            for sender, turn in set(refs):
+                row = db.execute(
+                    f"SELECT {ROW} FROM inbox_messages WHERE sender_id = ? AND turn = ?",
+                    (sender, turn),
+                ).fetchone()
+                if row is not None:
+                    found[(sender, turn)] = dict(row)
+        return found
+
+    def facets(self) -> dict[str, list[str]]:
+        """The values the filter menus offer."""
+        with self._connect() as db:
+            return {
+                column + "s": [
+                    r[0]
+                    for r in db.execute(
+                        f"SELECT DISTINCT {column} FROM inbox_messages "
+                        f"WHERE {column} IS NOT NULL ORDER BY {column}"
+                    )
+                ]
+                for column in ("language", "channel", "intent", "organisation")
+            }
+
+
+def _item(row: sqlite3.Row, tz: ZoneInfo) -> dict[str, Any]:
+    item = dict(row)
+    del item["search"]
+    item["time"] = datetime.fromtimestamp(item.pop("timestamp"), tz).isoformat(timespec="seconds")
+    for flag in ("fallback", "clarifying", "negative", "test"):
+        item[flag] = bool(item[flag])
+    return item

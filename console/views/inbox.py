@@ -1,0 +1,214 @@
+"""The inbox API: messages across conversations, annotations (bulk, undoable), tags, export.
+
+Requests name messages as {"sender_id", "turn"} (turn = the user message's index in its
+conversation, as in transcripts); an unknown message fails the whole request with 404, so a bulk
+action never half-applies to a stale selection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from console.annotation_export import build_annotated_export
+from console.annotations import Label, Target
+from console.context import CONSOLE, SESSION, json_error
+from console.inbox import InboxFilters
+from console.tags import CONVERSATION, check_tag
+from opastin.config import ROOT
+
+MAX_SELECTION = 500  # messages per bulk action
+EVALUATION_SETS = sorted((ROOT / "evaluation").glob("*.yaml"))
+
+
+class BadRequest(ValueError):
+    """A request body that does not say what the API expects."""
+
+
+def _refs(body: Any, key: str = "messages") -> list[tuple[str, int]]:
+    items = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) > MAX_SELECTION:
+        raise BadRequest(f'{key}: expected a list of up to {MAX_SELECTION} {{"sender_id", "turn"}}')
+    refs = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("sender_id"), str):
+            raise BadRequest(f'{key}: each item needs "sender_id" and "turn"')
+        turn = item.get("turn")
+        if not isinstance(turn, int) or isinstance(turn, bool) or turn < 0:
+            raise BadRequest(f"{key}: turn must be a whole number >= 0")
+        refs.append((item["sender_id"], turn))
+    return list(dict.fromkeys(refs))
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise BadRequest("expected a JSON body") from None
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object")
+    return body
+
+
+async def messages(request: web.Request) -> web.Response:
+    """One page of user messages, newest first, with their tags and current annotation."""
+    console = request.app[CONSOLE]
+    try:
+        filters = InboxFilters.from_query(request.query)
+        limit = min(max(int(request.query.get("limit", 50)), 1), 200)
+        offset = max(int(request.query.get("offset", 0)), 0)
+    except ValueError as error:
+        return json_error(400, str(error))
+    await asyncio.to_thread(console.inbox.refresh)
+    total, items = await asyncio.to_thread(
+        console.inbox.page, filters, console.tz, console.config.low_confidence, limit, offset
+    )
+    refs = [(i["sender_id"], i["turn"]) for i in items]
+    tags = console.tags.of(s for s, _ in refs)
+    annotations = console.annotations.current(refs)
+    for item, ref in zip(items, refs, strict=True):
+        item["tags"] = [t["tag"] for t in tags.get(ref, [])]
+        item["conversation_tags"] = [t["tag"] for t in tags.get((ref[0], CONVERSATION), [])]
+        item["annotation"] = annotations.get(ref)
+    facets = await asyncio.to_thread(console.inbox.facets)
+    facets["tags"] = console.tags.names()
+    return web.json_response(
+        {
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "low_confidence": console.config.low_confidence,
+            "items": items,
+            "facets": facets,
+        }
+    )
+
+
+class UnknownMessage(LookupError):
+    """A selected message the inbox does not have (deleted, or never there)."""
+
+
+async def _known(request: web.Request, refs: list[tuple[str, int]]) -> dict[Any, Any]:
+    console = request.app[CONSOLE]
+    await asyncio.to_thread(console.inbox.refresh)
+    found = console.inbox.messages(refs)
+    missing = [r for r in refs if r not in found]
+    if missing:
+        sender, turn = missing[0]
+        raise UnknownMessage(f"no message {turn} in conversation {sender[:60]!r}")
+    return found
+
+
+async def annotate(request: web.Request) -> web.Response:
+    """Label one or many messages: intent, organisation/service, or out of scope."""
+    console = request.app[CONSOLE]
+    try:
+        body = await _body(request)
+        refs = _refs(body)
+        label = Label.from_json(body, console.project)
+    except ValueError as error:
+        return json_error(400, str(error))
+    if not refs:
+        return json_error(400, "messages: select at least one")
+    try:
+        found = await _known(request, refs)
+    except UnknownMessage as error:
+        return json_error(404, str(error))
+    targets = [Target(s, t, found[(s, t)]["text"], found[(s, t)]["language"]) for s, t in refs]
+    count = console.annotations.annotate(targets, label, request[SESSION].user)
+    return web.json_response(
+        {"annotated": count, "annotations": _listed(console.annotations.current(refs))}
+    )
+
+
+async def undo(request: web.Request) -> web.Response:
+    """Undo the latest annotation of each message (the one before applies again)."""
+    console = request.app[CONSOLE]
+    try:
+        refs = _refs(await _body(request))
+    except ValueError as error:
+        return json_error(400, str(error))
+    count = console.annotations.undo(refs, request[SESSION].user)
+    return web.json_response(
+        {"undone": count, "annotations": _listed(console.annotations.current(refs))}
+    )
+
+
+def _listed(current: dict[tuple[str, int], dict[str, Any]]) -> list[dict[str, Any]]:
+    return [current[k] for k in sorted(current)]
+
+
+async def export(request: web.Request) -> web.Response:
+    """Write the NLU examples and labelled questions of every current annotation."""
+    console = request.app[CONSOLE]
+    cfg = console.config
+    previous = [p.stem for p in cfg.annotated_nlu_dir.glob("*.yml")]
+    result = build_annotated_export(
+        console.annotations.all_current(),
+        console.project,
+        cfg.annotated_nlu_dir,
+        cfg.annotated_questions,
+        EVALUATION_SETS,
+        previous,
+    )
+    written = result.write()
+    return web.json_response(
+        {
+            "examples": result.examples,
+            "questions": result.questions,
+            "written": [_relative(p) for p in written],
+            "files": {_relative(p): t for p, t in result.files.items()},
+            "notes": result.notes,
+        }
+    )
+
+
+def _relative(path: Any) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+async def _tag_request(request: web.Request) -> tuple[str, list[tuple[str, int]]]:
+    body = await _body(request)
+    tag = check_tag(body.get("tag"))
+    refs = _refs({"messages": body.get("messages", [])})
+    conversations = body.get("conversations", [])
+    if not isinstance(conversations, list) or not all(isinstance(c, str) for c in conversations):
+        raise BadRequest("conversations: expected a list of conversation ids")
+    if not refs and not conversations:
+        raise BadRequest("select at least one message or conversation")
+    return tag, refs + [(c, CONVERSATION) for c in dict.fromkeys(conversations)]
+
+
+async def add_tags(request: web.Request) -> web.Response:
+    """Tag messages and/or whole conversations."""
+    console = request.app[CONSOLE]
+    try:
+        tag, refs = await _tag_request(request)
+    except ValueError as error:
+        return json_error(400, str(error))
+    try:
+        await _known(request, [r for r in refs if r[1] != CONVERSATION])
+    except UnknownMessage as error:
+        return json_error(404, str(error))
+    senders = {s for s, t in refs if t == CONVERSATION}
+    keys = await asyncio.to_thread(console.store.keys)
+    unknown = sorted(senders - set(keys))
+    if unknown:
+        return json_error(404, f"no conversation {unknown[0][:60]}")
+    added = console.tags.add(refs, tag, request[SESSION].user)
+    return web.json_response({"tag": tag, "added": added})
+
+
+async def remove_tags(request: web.Request) -> web.Response:
+    """Take a tag off messages and/or whole conversations."""
+    console = request.app[CONSOLE]
+    try:
+        tag, refs = await _tag_request(request)
+    except ValueError as error:
+        return json_error(400, str(error))
+    return web.json_response({"tag": tag, "removed": console.tags.remove(refs, tag)})
