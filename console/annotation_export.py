@@ -24,8 +24,10 @@ from typing import Any
 import yaml
 
 from console.project import Project, normalise
+from opastin.config import ROOT
 
 NO_NLU_INTENTS = {"nlu_fallback"}
+EVALUATION_DIR = ROOT / "evaluation"  # its *.yaml sets: no annotated question repeats one
 
 
 @dataclass
@@ -167,3 +169,15 @@ def build_annotated_export(
 
 def _day(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+
+
+def export_annotations(
+    annotations: list[dict[str, Any]], project: Project, nlu_dir: Path, questions_file: Path
+) -> tuple[AnnotatedExport, list[Path]]:
+    """Rewrite the annotated NLU files and question file (the web page and the command line)."""
+    previous = [p.stem for p in nlu_dir.glob("*.yml")]
+    evaluation_sets = sorted(EVALUATION_DIR.glob("*.yaml"))
+    result = build_annotated_export(
+        annotations, project, nlu_dir, questions_file, evaluation_sets, previous
+    )
+    return result, result.write()

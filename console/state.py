@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS corrections (
 """
 
 
+# Tables of the same file (console.annotations, console.tags) keyed by conversation.
+CONVERSATION_TABLES = {"annotations", "tags"}
+
+
 class ConsoleState:
     """Corrections per conversation and turn, with their author."""
 
@@ -77,8 +81,11 @@ class ConsoleState:
             )
 
     def forget(self, sender_ids: Iterable[str]) -> None:
-        """Drop the corrections of deleted conversations (retention)."""
+        """Drop the corrections, and the inbox's annotations and tags, of deleted conversations
+        (retention); the inbox's own rows follow the tracker store by themselves."""
+        senders = [(s,) for s in sender_ids]
         with self._connect() as db:
-            db.executemany(
-                "DELETE FROM corrections WHERE sender_id = ?", [(s,) for s in sender_ids]
-            )
+            db.executemany("DELETE FROM corrections WHERE sender_id = ?", senders)
+            present = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            for table in sorted(CONVERSATION_TABLES & present):
+                db.executemany(f"DELETE FROM {table} WHERE sender_id = ?", senders)

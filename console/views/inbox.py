@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from console.annotation_export import build_annotated_export
+from console.annotation_export import export_annotations
 from console.annotations import Label, Target
 from console.context import CONSOLE, SESSION, json_error
 from console.inbox import InboxFilters
@@ -20,7 +20,6 @@ from console.tags import CONVERSATION, check_tag
 from opastin.config import ROOT
 
 MAX_SELECTION = 500  # messages per bulk action
-EVALUATION_SETS = sorted((ROOT / "evaluation").glob("*.yaml"))
 
 
 class BadRequest(ValueError):
@@ -144,16 +143,12 @@ async def export(request: web.Request) -> web.Response:
     """Write the NLU examples and labelled questions of every current annotation."""
     console = request.app[CONSOLE]
     cfg = console.config
-    previous = [p.stem for p in cfg.annotated_nlu_dir.glob("*.yml")]
-    result = build_annotated_export(
+    result, written = export_annotations(
         console.annotations.all_current(),
         console.project,
         cfg.annotated_nlu_dir,
         cfg.annotated_questions,
-        EVALUATION_SETS,
-        previous,
     )
-    written = result.write()
     return web.json_response(
         {
             "examples": result.examples,
