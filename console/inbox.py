@@ -3,10 +3,15 @@
 Reading every tracker's events per request does not scale to 100,000 messages, so the console
 keeps a derived table, one row per user message (masked text, intent, confidence, the
 organisation answered, language, channel, fallback, clarifying question, negative feedback), in
-its own SQLite file, beside the tags and annotations it is filtered by. Each refresh asks the
-tracker store for its highest event id and event count; when they moved, only the conversations
-with newer events are re-read (one indexed query), and when events disappeared (retention) the
-per-conversation event counts find which conversations to re-read or drop.
+its own SQLite file, beside the tags and annotations it is filtered by, with a trigram
+full-text index for the search box. Each refresh asks the tracker store for its highest event
+id (instant); when it moved, only the conversations with newer events are re-read (one indexed
+query). Counting every event, to notice deletions (retention), takes a scan, so it runs at most
+once a minute; then the per-conversation event counts say which conversations to re-read or drop.
+
+Only one refresh runs at a time. The console starts one when it starts (console.jobs); a page
+asked for while a refresh runs waits up to two seconds for it, then is served from the table as
+it stands and says it is `updating` (the first build of 100,000 messages takes a minute or so).
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +34,9 @@ from console.tags import CONVERSATION
 from console.tags import SCHEMA as TAGS_SCHEMA
 
 CHUNK = 500  # conversations re-read per round
+REFRESH_WAIT = 2.0  # seconds a page waits for a running refresh
+DELETION_CHECK_SECONDS = 60.0
+FACETS = ("language", "channel", "intent", "organisation")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox_messages (
     sender_id TEXT NOT NULL,
@@ -53,10 +62,24 @@ CREATE TABLE IF NOT EXISTS inbox_watermark (
     one INTEGER PRIMARY KEY CHECK (one = 1), max_id INTEGER, events INTEGER
 );
 """
+# Substring search through an index: with SQLite's trigram tokenizer a phrase query finds the
+# texts that contain it, for three characters or more (shorter ones scan the column).
+SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS inbox_search USING fts5(
+    search, content='inbox_messages', content_rowid='rowid', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS inbox_search_add AFTER INSERT ON inbox_messages BEGIN
+    INSERT INTO inbox_search (rowid, search) VALUES (new.rowid, new.search);
+END;
+CREATE TRIGGER IF NOT EXISTS inbox_search_drop AFTER DELETE ON inbox_messages BEGIN
+    INSERT INTO inbox_search (inbox_search, rowid, search) VALUES ('delete', old.rowid, old.search);
+END;
+"""
 ROW = (
     "sender_id, turn, timestamp, text, search, intent, confidence, organisation, answer, "
     "language, channel, fallback, clarifying, negative, test"
 )
+ROW_COLUMNS = ROW.split(", ")
 
 
 def message_rows(sender_id: str, events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -170,15 +193,19 @@ class InboxFilters:
             if getattr(self, column):
                 clauses.append(f"m.{column} = 1")
         if self.q:
-            escaped = self.q.casefold().replace("\\", "\\\\").replace("%", "\\%")
-            clauses.append("m.search LIKE ? ESCAPE '\\'")
-            params.append("%" + escaped.replace("_", "\\_") + "%")
+            if len(self.q) >= 3:  # a phrase of trigrams: the text contains q
+                clauses.append("m.rowid IN (SELECT rowid FROM inbox_search WHERE search MATCH ?)")
+                params.append('"' + self.q.casefold().replace('"', '""') + '"')
+            else:
+                escaped = self.q.casefold().replace("\\", "\\\\").replace("%", "\\%")
+                clauses.append("m.search LIKE ? ESCAPE '\\'")
+                params.append("%" + escaped.replace("_", "\\_") + "%")
         if self.tag:
             clauses.append(
-                "EXISTS (SELECT 1 FROM tags t WHERE t.tag = ? AND t.sender_id = m.sender_id "
-                "AND t.turn IN (m.turn, ?))"
+                "((m.sender_id, m.turn) IN (SELECT sender_id, turn FROM tags WHERE tag = ?) "
+                "OR m.sender_id IN (SELECT sender_id FROM tags WHERE tag = ? AND turn = ?))"
             )
-            params.extend([self.tag, CONVERSATION])
+            params.extend([self.tag, self.tag, CONVERSATION])
         if self.annotated:
             live = (
                 "EXISTS (SELECT 1 FROM annotations a WHERE a.sender_id = m.sender_id "
@@ -195,13 +222,23 @@ def _day_start(day: date, tz: ZoneInfo) -> float:
 class Inbox:
     """The derived message table: kept in step with the tracker store, queried per page."""
 
-    def __init__(self, store: TrackerStore, path: Path) -> None:
+    def __init__(
+        self, store: TrackerStore, path: Path, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.store = store
         self.path = path
+        self.clock = clock
+        self.deletion_check_seconds = DELETION_CHECK_SECONDS
+        self._checked = float("-inf")  # when events were last counted
+        self._facets: dict[str, set[str]] | None = None
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.updating = False
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.executescript(SCHEMA + TAGS_SCHEMA + ANNOTATIONS_SCHEMA)
+            # Write-ahead log: pages read while a refresh writes, instead of waiting for it.
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA + SEARCH_SCHEMA + TAGS_SCHEMA + ANNOTATIONS_SCHEMA)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -212,33 +249,61 @@ class Inbox:
         finally:
             db.close()
 
-    def refresh(self) -> int:
-        """Bring the table up to date with the store; returns how many conversations changed."""
-        with self._lock:
+    def refresh(self, *, wait: float | None = None) -> int:
+        """Bring the table up to date with the store; returns how many conversations changed.
+
+        With `wait` seconds, gives up (-1) if another refresh is still running by then.
+        """
+        if not self._lock.acquire(timeout=-1 if wait is None else wait):
+            return -1
+        try:
+            self.updating = True
+            return self._refresh()
+        finally:
+            self.updating = False
+            self._lock.release()
+
+    def stop(self) -> None:
+        """Make a running refresh stop after its current chunk (the console is shutting down)."""
+        self._stop.set()
+
+    def _refresh(self) -> int:
+        with self._connect() as db:
+            row = db.execute("SELECT max_id, events FROM inbox_watermark").fetchone()
+        known_max, known_count = row if row else (0, 0)
+        count_now = self.clock() - self._checked >= self.deletion_check_seconds
+        if count_now:
             max_id, count = self.store.watermark()
+            self._checked = self.clock()
+        else:
+            max_id = self.store.max_id()
+            count = -1  # not counted this time
+        if max_id == known_max and count in (-1, known_count):
+            return 0
+        changed, added = self.store.changed_after(known_max) if max_id != known_max else ([], 0)
+        gone: set[str] = set()
+        if count == -1:
+            count = known_count + added
+        elif known_count + added != count:  # events were deleted: compare every conversation
             with self._connect() as db:
-                row = db.execute("SELECT max_id, events FROM inbox_watermark").fetchone()
-                known_max, known_count = row if row else (0, 0)
-                if (max_id, count) == (known_max, known_count):
-                    return 0
                 synced = dict(db.execute("SELECT sender_id, events FROM inbox_conversations"))
-            changed, added = self.store.changed_after(known_max)
-            gone: set[str] = set()
-            if known_count + added != count:  # events were deleted: compare every conversation
-                keys = self.store.keys()
-                changed = [s for s, k in keys.items() if synced.get(s) != k.events]
-                gone = set(synced) - set(keys)
-            for start in range(0, len(changed), CHUNK):
-                self._reread(changed[start : start + CHUNK])
-            with self._connect() as db:
-                for sender in gone:
-                    db.execute("DELETE FROM inbox_messages WHERE sender_id = ?", (sender,))
-                    db.execute("DELETE FROM inbox_conversations WHERE sender_id = ?", (sender,))
-                db.execute(
-                    "INSERT OR REPLACE INTO inbox_watermark (one, max_id, events) VALUES (1, ?, ?)",
-                    (max_id, count),
-                )
-            return len(changed) + len(gone)
+            keys = self.store.keys()
+            changed = [s for s, k in keys.items() if synced.get(s) != k.events]
+            gone = set(synced) - set(keys)
+            self._facets = None  # values may have gone with them
+        for start in range(0, len(changed), CHUNK):
+            if self._stop.is_set():
+                return start  # the watermark stays: the next start re-reads the rest
+            self._reread(changed[start : start + CHUNK])
+        with self._connect() as db:
+            for sender in gone:
+                db.execute("DELETE FROM inbox_messages WHERE sender_id = ?", (sender,))
+                db.execute("DELETE FROM inbox_conversations WHERE sender_id = ?", (sender,))
+            db.execute(
+                "INSERT OR REPLACE INTO inbox_watermark (one, max_id, events) VALUES (1, ?, ?)",
+                (max_id, count),
+            )
+        return len(changed) + len(gone)
 
     def _reread(self, senders: list[str]) -> None:
         events = self.store.events_of(senders)
@@ -246,10 +311,14 @@ class Inbox:
             for sender in senders:
                 db.execute("DELETE FROM inbox_messages WHERE sender_id = ?", (sender,))
                 found = events.get(sender, [])
+                rows = message_rows(sender, found)
                 db.executemany(
-                    f"INSERT INTO inbox_messages ({ROW}) VALUES ({', '.join('?' * 15)})",
-                    message_rows(sender, found),
+                    f"INSERT INTO inbox_messages ({ROW}) VALUES ({', '.join('?' * 15)})", rows
                 )
+                if self._facets is not None:
+                    for name, values in self._facets.items():
+                        position = ROW_COLUMNS.index(name)
+                        values.update(r[position] for r in rows if r[position] is not None)
                 db.execute(
                     "INSERT OR REPLACE INTO inbox_conversations (sender_id, events) VALUES (?, ?)",
                     (sender, len(found)),
@@ -286,18 +355,20 @@ class Inbox:
         return found
 
     def facets(self) -> dict[str, list[str]]:
-        """The values the filter menus offer."""
-        with self._connect() as db:
-            return {
-                column + "s": [
-                    r[0]
-                    for r in db.execute(
-                        f"SELECT DISTINCT {column} FROM inbox_messages "
-                        f"WHERE {column} IS NOT NULL ORDER BY {column}"
-                    )
-                ]
-                for column in ("language", "channel", "intent", "organisation")
-            }
+        """The values the filter menus offer (read once, then kept up to date by refresh)."""
+        if self._facets is None:
+            with self._connect() as db:
+                self._facets = {
+                    column: {
+                        r[0]
+                        for r in db.execute(
+                            f"SELECT DISTINCT {column} FROM inbox_messages "
+                            f"WHERE {column} IS NOT NULL"
+                        )
+                    }
+                    for column in FACETS
+                }
+        return {column + "s": sorted(values) for column, values in self._facets.items()}
 
 
 def _item(row: sqlite3.Row, tz: ZoneInfo) -> dict[str, Any]:

@@ -89,6 +89,11 @@ class TrackerStore:
         rows = self._query("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM events")
         return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
+    def max_id(self) -> int:
+        """The highest event id: an index lookup, so cheap enough for every request."""
+        rows = self._query("SELECT COALESCE(MAX(id), 0) FROM events")
+        return int(rows[0][0]) if rows else 0
+
     def changed_after(self, event_id: int) -> tuple[list[str], int]:
         """The conversations with events newer than `event_id`, and how many such events."""
         rows = self._query(

@@ -15,7 +15,7 @@ from aiohttp import web
 from console.annotation_export import export_annotations
 from console.annotations import Label, Target
 from console.context import CONSOLE, SESSION, json_error
-from console.inbox import InboxFilters
+from console.inbox import REFRESH_WAIT, InboxFilters
 from console.tags import CONVERSATION, check_tag
 from opastin.config import ROOT
 
@@ -60,7 +60,7 @@ async def messages(request: web.Request) -> web.Response:
         offset = max(int(request.query.get("offset", 0)), 0)
     except ValueError as error:
         return json_error(400, str(error))
-    await asyncio.to_thread(console.inbox.refresh)
+    fresh = await asyncio.to_thread(console.inbox.refresh, wait=REFRESH_WAIT) >= 0
     total, items = await asyncio.to_thread(
         console.inbox.page, filters, console.tz, console.config.low_confidence, limit, offset
     )
@@ -79,6 +79,7 @@ async def messages(request: web.Request) -> web.Response:
             "offset": offset,
             "limit": limit,
             "low_confidence": console.config.low_confidence,
+            "updating": not fresh,
             "items": items,
             "facets": facets,
         }
@@ -91,7 +92,7 @@ class UnknownMessage(LookupError):
 
 async def _known(request: web.Request, refs: list[tuple[str, int]]) -> dict[Any, Any]:
     console = request.app[CONSOLE]
-    await asyncio.to_thread(console.inbox.refresh)
+    await asyncio.to_thread(console.inbox.refresh, wait=REFRESH_WAIT)
     found = console.inbox.messages(refs)
     missing = [r for r in refs if r not in found]
     if missing:

@@ -9,6 +9,7 @@ negative feedback), web-ccc (an hour ago: a fallback, an answer, positive feedba
 from __future__ import annotations
 
 from console.context import CONSOLE
+from console.inbox import Inbox
 from console.store import TrackerStore
 from tests.console.conftest import DAY, NOON_TODAY, TODAY, Conversation, write_store
 
@@ -113,19 +114,46 @@ def test_follows_new_events_and_deleted_conversations(console):
     more = Conversation("web-ddd", NOON_TODAY + 120).user("and my pension?", "pension")
     write_store(console.tracker, [more])
     assert refs(client.get("/api/inbox").json())[0] == ("web-ddd", 1)
-    # retention deletes whole conversations: the inbox drops their messages
+    # retention deletes whole conversations: the inbox drops their messages (events are counted
+    # at most once a minute; here at every refresh)
+    console.app[CONSOLE].inbox.deletion_check_seconds = 0
     TrackerStore(str(console.tracker)).delete(["web-aaa", "tg-bbb"])
     body = client.get("/api/inbox").json()
     assert body["total"] == 6
     assert not {s for s, _ in refs(body)} & {"web-aaa", "tg-bbb"}
 
 
-def test_refresh_reads_only_conversations_with_new_events(console):
-    inbox = console.app[CONSOLE].inbox
+def test_refresh_reads_only_conversations_with_new_events(console, tmp_path):
+    inbox = Inbox(TrackerStore(str(console.tracker)), tmp_path / "fresh.db", clock=console.clock)
     assert inbox.refresh() == 5  # first time: every conversation
     assert inbox.refresh() == 0  # nothing new: no conversation re-read
     write_store(console.tracker, [Conversation("web-ggg", NOON_TODAY).user("hi", "greet")])
     assert inbox.refresh() == 1
+    # a deletion is noticed when events are next counted, at most once a minute
+    TrackerStore(str(console.tracker)).delete(["web-ggg"])
+    assert inbox.refresh() == 0
+    console.clock.now += 61
+    assert inbox.refresh() == 1
+    assert "web-ggg" not in {s for s, _ in inbox.messages([("web-ggg", 0)])}
+
+
+def test_a_page_during_a_long_refresh_is_served_and_says_updating(console):
+    inbox = console.app[CONSOLE].inbox
+    client = console.logged_in()
+    assert client.get("/api/inbox").json()["updating"] is False
+    with inbox._lock:  # as while the first build of a large store runs
+        body = client.get("/api/inbox").json()
+    assert body["updating"] is True and body["total"] == 8
+
+
+def test_search_uses_the_index_for_three_characters_or_more(console):
+    client = console.logged_in()
+    assert refs(client.get("/api/inbox", q="JO").json()) == [("web-ddd", 0)]  # a scan
+    assert client.get("/api/inbox", q="oleskelulupa").json()["total"] == 0
+    assert client.get("/api/inbox", q="OLESKELULUVAN").json()["total"] == 1  # index
+    assert client.get("/api/inbox", q='a "joke" OR x').json()["total"] == 0  # no query syntax
+    assert refs(client.get("/api/inbox", q="a jo").json()) == [("web-ddd", 0)]
+    assert refs(client.get("/api/inbox", q="%").json()) == []  # LIKE wildcards are literal
 
 
 def test_user_html_stays_text(console):
