@@ -23,8 +23,8 @@ from tests.console.conftest import (
     MINI_CORPUS,
     NOON_TODAY,
     TODAY,
-    Client,
     USER,
+    Client,
     Conversation,
     write_store,
 )
@@ -37,6 +37,7 @@ PROTECTED = [
     ("GET", "/static/console.js"),
     ("GET", "/static/console.css"),
     ("GET", "/static/charts.js"),
+    ("GET", "/static/inbox.js"),
     ("POST", "/logout"),
     ("GET", "/api/meta"),
     ("POST", "/api/try/new"),
