@@ -10,16 +10,15 @@ annotated in the inbox shows as corrected in its conversation too.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from console.project import Project
-from console.state import ConsoleState
+from console.state import ConsoleState, StateFile
 
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 SCHEMA = """
@@ -93,24 +92,12 @@ class Target:
     language: str | None
 
 
-class Annotations:
+class Annotations(StateFile):
     """The annotation log and each message's current annotation."""
 
     def __init__(self, path: Path, state: ConsoleState) -> None:
-        self.path = path
+        super().__init__(path, SCHEMA)
         self.state = state
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            yield db
-            db.commit()
-        finally:
-            db.close()
 
     def annotate(self, targets: Iterable[Target], label: Label, author: str) -> int:
         """Label messages (one or many at once); returns how many."""

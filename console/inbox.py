@@ -16,11 +16,10 @@ it stands and says it is `updating` (the first build of 100,000 messages takes a
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.annotations import SCHEMA as ANNOTATIONS_SCHEMA
-from console.conversations import FEEDBACK_INTENT, TEST_PREFIX, build_turns
+from console.conversations import FEEDBACK_INTENT, TEST_PREFIX, build_turns, day_start, query_day
+from console.state import StateFile
 from console.store import TrackerStore
 from console.tags import CONVERSATION
 from console.tags import SCHEMA as TAGS_SCHEMA
@@ -136,13 +136,6 @@ class InboxFilters:
     def from_query(cls, query: Any) -> InboxFilters:
         """From URL query parameters; ValueError with a message on bad input."""
 
-        def day(name: str) -> date | None:
-            value = (query.get(name) or "").strip()
-            try:
-                return date.fromisoformat(value) if value else None
-            except ValueError:
-                raise ValueError(f"{name}: expected a date like 2026-01-31") from None
-
         def flag(name: str) -> bool:
             return query.get(name) in {"1", "true", "on"}
 
@@ -154,8 +147,8 @@ class InboxFilters:
             raise ValueError("annotated: expected yes or no")
         return cls(
             q=(query.get("q") or "").strip()[:200],
-            date_from=day("date_from"),
-            date_to=day("date_to"),
+            date_from=query_day(query, "date_from"),
+            date_to=query_day(query, "date_to"),
             language=(query.get("language") or "").strip(),
             channel=(query.get("channel") or "").strip(),
             intent=(query.get("intent") or "").strip(),
@@ -178,10 +171,10 @@ class InboxFilters:
             params.append(int(self.source == "tests"))
         if self.date_from:
             clauses.append("m.timestamp >= ?")
-            params.append(_day_start(self.date_from, tz))
+            params.append(day_start(self.date_from, tz))
         if self.date_to:
             clauses.append("m.timestamp < ?")
-            params.append(_day_start(self.date_to + timedelta(days=1), tz))
+            params.append(day_start(self.date_to + timedelta(days=1), tz))
         for column in ("language", "channel", "intent", "organisation"):
             if value := getattr(self, column):
                 clauses.append(f"m.{column} = ?")
@@ -215,18 +208,13 @@ class InboxFilters:
         return (" AND ".join(clauses) or "1 = 1"), params
 
 
-def _day_start(day: date, tz: ZoneInfo) -> float:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
-
-
-class Inbox:
+class Inbox(StateFile):
     """The derived message table: kept in step with the tracker store, queried per page."""
 
     def __init__(
         self, store: TrackerStore, path: Path, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.store = store
-        self.path = path
         self.clock = clock
         self.deletion_check_seconds = DELETION_CHECK_SECONDS
         self._checked = float("-inf")  # when events were last counted
@@ -234,20 +222,9 @@ class Inbox:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.updating = False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            # Write-ahead log: pages read while a refresh writes, instead of waiting for it.
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA + SEARCH_SCHEMA + TAGS_SCHEMA + ANNOTATIONS_SCHEMA)
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            yield db
-            db.commit()
-        finally:
-            db.close()
+        # Write-ahead log: pages read while a refresh writes, instead of waiting for it.
+        wal = "PRAGMA journal_mode=WAL;\n"
+        super().__init__(path, wal + SCHEMA + SEARCH_SCHEMA + TAGS_SCHEMA + ANNOTATIONS_SCHEMA)
 
     def refresh(self, *, wait: float | None = None) -> int:
         """Bring the table up to date with the store; returns how many conversations changed.

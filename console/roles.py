@@ -14,13 +14,12 @@ spaces or commas) gives roles for container secrets. An account with no role is 
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import re
-import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
+
+from console.state import StateFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roles (
@@ -66,25 +65,13 @@ def parse_roles(text: str) -> dict[str, Role]:
     return roles
 
 
-class RoleBook:
+class RoleBook(StateFile):
     """Each account's role: the console's store first, then CONSOLE_ROLES, then the default."""
 
     def __init__(self, path: Path, inline: str = "", default: str = "viewer") -> None:
-        self.path = path
+        super().__init__(path, SCHEMA)
         self.inline = parse_roles(inline)
         self.default = Role.parse(default)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(SCHEMA)
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            yield db
-            db.commit()
-        finally:
-            db.close()
 
     def role_of(self, user: str) -> Role:
         with self._connect() as db:

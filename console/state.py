@@ -31,23 +31,36 @@ CREATE TABLE IF NOT EXISTS corrections (
 CONVERSATION_TABLES = {"annotations", "tags"}
 
 
-class ConsoleState:
-    """Corrections per conversation and turn, with their author."""
+@contextlib.contextmanager
+def open_state(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the console's SQLite file, committed when the block succeeds."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        yield db
+        db.commit()
+    finally:
+        db.close()
 
-    def __init__(self, path: Path) -> None:
+
+class StateFile:
+    """A part of the console that keeps tables in its SQLite file (corrections, roles, the
+    inbox, annotations, tags): creates them on first use and connects."""
+
+    def __init__(self, path: Path, schema: str) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute(SCHEMA)
+            db.executescript(schema)
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            yield db
-            db.commit()
-        finally:
-            db.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return open_state(self.path)
+
+
+class ConsoleState(StateFile):
+    """Corrections per conversation and turn, with their author."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, SCHEMA)
 
     def corrections(self, sender_id: str) -> dict[int, dict[str, Any]]:
         """Turn index -> {"intent", "organisation", "author", "updated"} for one conversation."""

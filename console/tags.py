@@ -6,12 +6,12 @@ query. A conversation's tag is stored with turn -1 and applies to all its messag
 
 from __future__ import annotations
 
-import contextlib
 import re
-import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
+
+from console.state import StateFile
 
 CONVERSATION = -1  # the turn of a tag on a whole conversation
 TAG = re.compile(r"^[\w][\w .:/-]{0,39}$")
@@ -38,23 +38,11 @@ def check_tag(tag: object) -> str:
     return text
 
 
-class Tags:
+class Tags(StateFile):
     """Add, remove and read tags with who added them and when."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            yield db
-            db.commit()
-        finally:
-            db.close()
+        super().__init__(path, SCHEMA)
 
     def add(self, refs: Iterable[Ref], tag: str, author: str) -> int:
         """Tag messages or conversations; returns how many were newly tagged."""
