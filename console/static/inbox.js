@@ -114,10 +114,11 @@ function viewInbox(main) {
         result.replaceChildren("exporting…");
         try {
           const data = await api("POST", "/api/inbox/export");
-          result.replaceChildren(el("h3", {}, `Exported ${data.examples} NLU example(s), ${data.questions} labelled question(s)`),
+          result.replaceChildren(el("div", {},
+            el("h3", {}, `Exported ${data.examples} NLU example(s), ${data.questions} labelled question(s)`),
             el("ul", {}, data.written.map((p) => el("li", {}, el("code", {}, p)))),
             data.notes.length ? el("ul", { class: "notes" }, data.notes.map((n) => el("li", {}, n))) : null,
-            Object.entries(data.files).filter(([, t]) => t).map(([p, t]) => el("details", {}, el("summary", {}, p), el("pre", {}, t))));
+            Object.entries(data.files).filter(([, t]) => t).map(([p, t]) => el("details", {}, el("summary", {}, p), el("pre", {}, t)))));
         } catch (e) { showError(result, e); }
       } }, "Export annotations"));
   };
