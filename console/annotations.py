@@ -59,6 +59,13 @@ class Label:
         organisation = body.get("organisation") or None
         service = body.get("service") or None
         out_of_scope = bool(body.get("out_of_scope"))
+        for name, value in (
+            ("intent", intent),
+            ("organisation", organisation),
+            ("service", service),
+        ):
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{name}: expected a name")
         if out_of_scope:
             if intent or organisation or service:
                 raise ValueError("out of scope means no intent, organisation or service")

@@ -88,6 +88,7 @@ def test_bad_annotations_are_refused_with_a_reason(console):
         {"messages": [TAX], "out_of_scope": True, "intent": "greet"}
     )
     assert "give an intent" in error({"messages": [TAX]})
+    assert "organisation: expected a name" in error({"messages": [TAX], "organisation": ["vero"]})
     assert "select at least one" in error({"messages": [], "intent": "greet"})
     assert "turn" in error({"messages": [{"sender_id": "web-aaa", "turn": "1"}], "intent": "greet"})
     assert "no message 7" in error(
