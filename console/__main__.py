@@ -3,6 +3,7 @@
 run                 start the action server, Rasa (HTTP API on) and the console (`make console`)
 serve               serve the console for an already running Rasa server (production)
 add-user NAME       add or change a staff account (asks for the password, or reads stdin)
+set-role NAME ROLE  give an account a role: viewer, annotator or admin
 hash-password       print a password hash for CONSOLE_ACCOUNTS (reads the password)
 list                list conversations, newest first (same filters as the web list)
 export CONVERSATION export a conversation, with its corrections, as test story + NLU examples
@@ -10,6 +11,7 @@ retention           delete conversations idle for more than CONSOLE_RETENTION_DA
                     once or --every 24h
 forget CONVERSATION delete one person's conversation, corrections and exported files (a
                     deletion request); CONVERSATION is the console's c-... hash or the sender id
+export-annotations  write the inbox annotations as NLU examples and labelled questions
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ import secrets
 import sys
 from pathlib import Path
 
+from console.annotation_export import export_annotations
+from console.annotations import Annotations
 from console.auth import MIN_PASSWORD, add_account, hash_password
 from console.conversations import ConversationIndex, Filters, build_turns, select
 from console.export import build_export, export_name
 from console.project import Project
 from console.pseudonyms import Pseudonyms, is_pseudonym
 from console.retention import parse_interval, purge, run_every
+from console.roles import Role, RoleBook
 from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.store import TrackerStore, TrackerStoreError
@@ -86,14 +91,50 @@ def cmd_run(config: ConsoleSettings, project: Settings) -> int:
     return 0
 
 
-def cmd_add_user(config: ConsoleSettings, name: str) -> int:
+def cmd_add_user(config: ConsoleSettings, name: str, role: str | None = None) -> int:
     """Add or change one account in the accounts file (the password is hashed)."""
+    try:
+        given = Role.parse(role) if role else None
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     password = _read_password(confirm=True)
     try:
         add_account(config.accounts_file, name, password)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
     print(f"account {name!r} saved in {config.accounts_file}")
+    if given is not None:
+        return cmd_set_role(config, name, given.label)
+    return 0
+
+
+def cmd_set_role(config: ConsoleSettings, name: str, role: str) -> int:
+    """Give an account a role in the console's store (what an admin does in the console)."""
+    try:
+        parsed = Role.parse(role)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    RoleBook(config.state_db, config.roles, config.default_role).set_role(
+        name, parsed, "command line"
+    )
+    print(f"account {name!r} is now {parsed.label}")
+    return 0
+
+
+def cmd_export_annotations(config: ConsoleSettings, project: Settings) -> int:
+    """The inbox's Export: every current annotation to NLU examples and labelled questions."""
+    annotations = Annotations(config.state_db, ConsoleState(config.state_db))
+    result, written = export_annotations(
+        annotations.all_current(),
+        Project(corpus_dir=project.corpus_dir),
+        config.annotated_nlu_dir,
+        config.annotated_questions,
+    )
+    print(f"{result.examples} NLU example(s), {result.questions} labelled question(s)")
+    for path in written:
+        print(f"written: {path}")
+    for note in result.notes:
+        print(f"note: {note}")
     return 0
 
 
@@ -214,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="serve the console for a running Rasa server")
     add = sub.add_parser("add-user", help="add or change a staff account")
     add.add_argument("name")
+    add.add_argument("--role", help="viewer, annotator or admin (default: unchanged)")
+    role = sub.add_parser("set-role", help="give an account a role")
+    role.add_argument("name")
+    role.add_argument("role", help="viewer, annotator or admin")
+    sub.add_parser("export-annotations", help="write inbox annotations to NLU and eval files")
     sub.add_parser("hash-password", help="print a password hash for CONSOLE_ACCOUNTS")
     lst = sub.add_parser("list", help="list conversations, newest first")
     for name in ("q", "date_from", "date_to", "channel", "language", "intent"):
@@ -241,7 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "hash-password":
         return cmd_hash_password()
     if args.command == "add-user":
-        return cmd_add_user(config, args.name)
+        return cmd_add_user(config, args.name, args.role)
+    if args.command == "set-role":
+        return cmd_set_role(config, args.name, args.role)
     project = Settings.from_env()
     commands = {
         "run": lambda: cmd_run(config, project),
@@ -250,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         "export": lambda: cmd_export(config, project, args),
         "retention": lambda: cmd_retention(config, project, args),
         "forget": lambda: cmd_forget(config, project, args),
+        "export-annotations": lambda: cmd_export_annotations(config, project),
     }
     try:
         return commands[args.command]()

@@ -12,14 +12,18 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from console.annotations import Annotations
 from console.auth import Authenticator, LoginThrottle, Session, SessionStore
 from console.conversations import ConversationIndex
+from console.inbox import Inbox
 from console.project import Project
 from console.pseudonyms import Pseudonyms
 from console.rasa_client import RasaClient
+from console.roles import RoleBook
 from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.store import TrackerStore
+from console.tags import Tags
 from opastin.config import Settings
 
 COOKIE = "opastin_console"  # the session cookie
@@ -50,6 +54,10 @@ class Console:
         self.pseudonyms = Pseudonyms.from_settings(config.sender_key, config.sender_key_file)
         self.index = ConversationIndex(self.store, self.pseudonyms)
         self.state = ConsoleState(config.state_db)
+        self.roles = RoleBook(config.state_db, config.roles, config.default_role)
+        self.inbox = Inbox(self.store, config.state_db)
+        self.annotations = Annotations(config.state_db, self.state)
+        self.tags = Tags(config.state_db)
         self.project = project or Project(corpus_dir=project_settings.corpus_dir)
         self.rasa = RasaClient(
             config.resolved_rasa_url(project_settings),

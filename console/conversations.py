@@ -360,20 +360,13 @@ class Filters:
     def from_query(cls, query: Any) -> Filters:
         """From URL query parameters; raises ValueError with a message on bad input."""
 
-        def day(name: str) -> date | None:
-            value = (query.get(name) or "").strip()
-            try:
-                return date.fromisoformat(value) if value else None
-            except ValueError:
-                raise ValueError(f"{name}: expected a date like 2026-01-31") from None
-
         source = query.get("source") or "all"
         if source not in {"all", "users", "tests"}:
             raise ValueError("source: expected all, users or tests")
         return cls(
             q=(query.get("q") or "").strip()[:200],
-            date_from=day("date_from"),
-            date_to=day("date_to"),
+            date_from=query_day(query, "date_from"),
+            date_to=query_day(query, "date_to"),
             channel=(query.get("channel") or "").strip(),
             language=(query.get("language") or "").strip(),
             intent=(query.get("intent") or "").strip(),
@@ -386,9 +379,9 @@ class Filters:
         """Whether a conversation passes every filter that is set."""
         if (self.source == "users" and s.test) or (self.source == "tests" and not s.test):
             return False
-        if self.date_from and s.last < _day_start(self.date_from, tz):
+        if self.date_from and s.last < day_start(self.date_from, tz):
             return False
-        if self.date_to and s.started >= _day_start(self.date_to + timedelta(days=1), tz):
+        if self.date_to and s.started >= day_start(self.date_to + timedelta(days=1), tz):
             return False
         if self.channel and self.channel not in s.channels:
             return False
@@ -403,7 +396,17 @@ class Filters:
         return not self.q or self.q.casefold() in s.search_text
 
 
-def _day_start(day: date, tz: ZoneInfo) -> float:
+def query_day(query: Any, name: str) -> date | None:
+    """A day from a URL query parameter (empty = none); ValueError with a message otherwise."""
+    value = (query.get(name) or "").strip()
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise ValueError(f"{name}: expected a date like 2026-01-31") from None
+
+
+def day_start(day: date, tz: ZoneInfo) -> float:
+    """The first second of a day in the console's time zone, as a Unix time."""
     return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
 
 

@@ -37,4 +37,14 @@ async def retention_task(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-JOBS: list[Callable[[web.Application], AsyncIterator[None]]] = [retention_task]
+async def inbox_task(app: web.Application) -> AsyncIterator[None]:
+    """Build or catch up the inbox's message table at start-up, so the first page is quick."""
+    console = app[CONSOLE]
+    task = asyncio.create_task(asyncio.to_thread(console.inbox.refresh))
+    yield
+    console.inbox.stop()
+    with contextlib.suppress(Exception):
+        await task
+
+
+JOBS: list[Callable[[web.Application], AsyncIterator[None]]] = [retention_task, inbox_task]

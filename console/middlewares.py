@@ -59,6 +59,9 @@ async def require_login(request: web.Request, handler: Handler) -> web.StreamRes
         token = request.headers.get("X-CSRF-Token", "")
         if not secrets.compare_digest(token.encode(), session.csrf.encode()):
             return json_error(403, "missing or wrong CSRF token")
+    needed = access_of(request).role
+    if needed is not None and request.app[CONSOLE].roles.role_of(session.user) < needed:
+        return json_error(403, f"this needs the {needed.label} role")
     request[SESSION] = session
     return await handler(request)
 

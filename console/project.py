@@ -76,6 +76,28 @@ class Project:
         return sorted(found, key=lambda o: o["name"].casefold())
 
     @cached_property
+    def services(self) -> list[dict[str, str]]:
+        """[{"id", "organisation", "title"}] of every corpus service, for annotations."""
+        found = []
+        for path in sorted(self.corpus_dir.glob("*.y*ml")):
+            data = _yaml(path)
+            if not isinstance(data, dict) or not data.get("id"):
+                continue
+            for service in data.get("services") or []:
+                if isinstance(service, dict) and service.get("id"):
+                    title = service.get("title")
+                    if isinstance(title, dict):
+                        title = title.get("en") or next(iter(title.values()), service["id"])
+                    found.append(
+                        {
+                            "id": str(service["id"]),
+                            "organisation": str(data["id"]),
+                            "title": str(title or service["id"]),
+                        }
+                    )
+        return found
+
+    @cached_property
     def rule_actions(self) -> dict[str, list[str]]:
         """Intent -> actions, from rules that start with just that intent (or an `or` of them)."""
         result: dict[str, list[str]] = {}
@@ -98,10 +120,13 @@ class Project:
                     result.setdefault(intent, actions)
         return result
 
-    def training_examples(self) -> dict[str, str]:
-        """Every NLU example in bot/data, normalised -> its intent (to avoid duplicates)."""
+    def training_examples(self, exclude: Path | None = None) -> dict[str, str]:
+        """Every NLU example in bot/data, normalised -> its intent (to avoid duplicates);
+        `exclude` leaves out a folder (the one an export is about to rewrite)."""
         examples: dict[str, str] = {}
         for path in sorted((self.bot_dir / "data").rglob("*.yml")):
+            if exclude is not None and path.resolve().is_relative_to(exclude.resolve()):
+                continue
             for block in _yaml(path).get("nlu", []) or []:
                 if not isinstance(block, dict) or "intent" not in block:
                     continue

@@ -14,15 +14,23 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from console.views import login, pages, review, summary, try_it
+from console.roles import Role
+from console.views import accounts, inbox, login, pages, review, summary, try_it
 
 
 class Access(enum.Enum):
-    """Who may call a route. Every logged-in account may do everything for now (no roles yet);
-    finer levels (viewer, annotator, admin) belong here, checked in require_login."""
+    """Who may call a route: nobody in particular (the login form), or the least role needed
+    (console.roles). State changes also need the session's CSRF token."""
 
     PUBLIC = "public"  # no session: the login form and its stylesheet only
-    STAFF = "staff"  # any logged-in account; state changes also need the CSRF token
+    VIEWER = "viewer"  # any logged-in account: read, try the bot
+    ANNOTATOR = "annotator"  # inbox annotations, tags, corrections, exports
+    ADMIN = "admin"  # accounts' roles (train and publish later)
+
+    @property
+    def role(self) -> Role | None:
+        """The least role this access needs; None for public routes."""
+        return None if self is Access.PUBLIC else Role.parse(self.value)
 
 
 @dataclass(frozen=True)
@@ -37,28 +45,40 @@ ROUTES = (
     Route("GET", "/login", login.login_form, Access.PUBLIC),
     Route("POST", "/login", login.login, Access.PUBLIC),
     Route("GET", "/login.css", login.login_css, Access.PUBLIC),
-    Route("POST", "/logout", login.logout, Access.STAFF),
-    Route("GET", "/", pages.index_page, Access.STAFF),
-    Route("GET", "/static/{name}", pages.static_file, Access.STAFF),
-    Route("GET", "/api/meta", pages.meta, Access.STAFF),
-    Route("POST", "/api/try/new", try_it.try_new, Access.STAFF),
-    Route("POST", "/api/try/message", try_it.try_message, Access.STAFF),
-    Route("GET", "/api/conversations", review.conversations, Access.STAFF),
-    Route("GET", "/api/conversations/{sender_id}", review.transcript, Access.STAFF),
-    Route("POST", "/api/conversations/{sender_id}/corrections", review.correct, Access.STAFF),
-    Route("POST", "/api/conversations/{sender_id}/export", review.export, Access.STAFF),
-    Route("GET", "/api/stats", summary.stats, Access.STAFF),
+    Route("POST", "/logout", login.logout, Access.VIEWER),
+    Route("GET", "/", pages.index_page, Access.VIEWER),
+    Route("GET", "/static/{name}", pages.static_file, Access.VIEWER),
+    Route("GET", "/api/meta", pages.meta, Access.VIEWER),
+    Route("POST", "/api/try/new", try_it.try_new, Access.VIEWER),
+    Route("POST", "/api/try/message", try_it.try_message, Access.VIEWER),
+    Route("GET", "/api/conversations", review.conversations, Access.VIEWER),
+    Route("GET", "/api/conversations/{sender_id}", review.transcript, Access.VIEWER),
+    Route("POST", "/api/conversations/{sender_id}/corrections", review.correct, Access.ANNOTATOR),
+    Route("POST", "/api/conversations/{sender_id}/export", review.export, Access.ANNOTATOR),
+    Route("GET", "/api/stats", summary.stats, Access.VIEWER),
+    Route("GET", "/api/inbox", inbox.messages, Access.VIEWER),
+    Route("POST", "/api/inbox/annotations", inbox.annotate, Access.ANNOTATOR),
+    Route("POST", "/api/inbox/annotations/undo", inbox.undo, Access.ANNOTATOR),
+    Route("POST", "/api/inbox/export", inbox.export, Access.ANNOTATOR),
+    Route("POST", "/api/tags", inbox.add_tags, Access.ANNOTATOR),
+    Route("POST", "/api/tags/remove", inbox.remove_tags, Access.ANNOTATOR),
+    Route("GET", "/api/accounts", accounts.list_accounts, Access.ADMIN),
+    Route("POST", "/api/accounts/{account}/role", accounts.set_role, Access.ADMIN),
 )
 ACCESS = {(r.method, r.path): r.access for r in ROUTES}
 PUBLIC = {key for key, access in ACCESS.items() if access is Access.PUBLIC}
 
 
 def access_of(request: web.Request) -> Access:
-    """The access the request's route declares; STAFF for anything the table does not name."""
+    """The access the request's route declares; ADMIN for a route the table does not name (a
+    HEAD request is the GET route's), VIEWER when no route matched (404, 405 after login)."""
     resource = request.match_info.route.resource
     if resource is None:  # no route matched (404, 405)
-        return Access.STAFF
-    return ACCESS.get((request.method, resource.canonical), Access.STAFF)
+        return Access.VIEWER
+    if request.method == "HEAD":  # as its GET, but always with a session
+        access = ACCESS.get(("GET", resource.canonical), Access.ADMIN)
+        return Access.VIEWER if access is Access.PUBLIC else access
+    return ACCESS.get((request.method, resource.canonical), Access.ADMIN)
 
 
 def setup_routes(app: web.Application) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from console.pseudonyms import MIN_KEY
+from console.roles import Role, parse_roles
 from console.store import tracker_url
 from opastin.config import ROOT, Settings, load_from_env
 
@@ -78,6 +79,32 @@ class ConsoleSettings(BaseModel):
         description="where the sender-id key is kept (made on first use, mode 600)",
     )
     timezone: str = Field("Europe/Helsinki", description="for days in lists and charts")
+    roles: str = Field(
+        "", description="roles inline, `name:role` (viewer, annotator, admin), comma separated"
+    )
+    default_role: str = Field("viewer", description="the role of an account given none")
+    low_confidence: float = Field(
+        0.7, ge=0, le=1, description="the inbox's low-confidence filter: intent confidence below"
+    )
+    annotated_nlu_dir: Path = Field(
+        ROOT / "bot" / "data" / "nlu" / "annotated",
+        description="where inbox annotations go as NLU examples, one <lang>.yml per language",
+    )
+    annotated_questions: Path = Field(
+        ROOT / "evaluation" / "annotated.yaml",
+        description="where inbox annotations go as labelled questions (make eval reads them)",
+    )
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, value: str) -> str:
+        parse_roles(value)  # a ValueError names the bad entry
+        return value
+
+    @field_validator("default_role")
+    @classmethod
+    def _default_role(cls, value: str) -> str:
+        return Role.parse(value).label
 
     @field_validator("tracker_url")
     @classmethod

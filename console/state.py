@@ -27,23 +27,41 @@ CREATE TABLE IF NOT EXISTS corrections (
 """
 
 
-class ConsoleState:
-    """Corrections per conversation and turn, with their author."""
+# Tables of the same file (console.annotations, console.tags) keyed by conversation.
+# Everything the console keeps per conversation, deleted with it (retention, `forget`).
+CONVERSATION_TABLES = {"annotations", "tags", "inbox_messages", "inbox_conversations"}
 
-    def __init__(self, path: Path) -> None:
+
+@contextlib.contextmanager
+def open_state(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the console's SQLite file, committed when the block succeeds."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        yield db
+        db.commit()
+    finally:
+        db.close()
+
+
+class StateFile:
+    """A part of the console that keeps tables in its SQLite file (corrections, roles, the
+    inbox, annotations, tags): creates them on first use and connects."""
+
+    def __init__(self, path: Path, schema: str) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute(SCHEMA)
+            db.executescript(schema)
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            yield db
-            db.commit()
-        finally:
-            db.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return open_state(self.path)
+
+
+class ConsoleState(StateFile):
+    """Corrections per conversation and turn, with their author."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, SCHEMA)
 
     def corrections(self, sender_id: str) -> dict[int, dict[str, Any]]:
         """Turn index -> {"intent", "organisation", "author", "updated"} for one conversation."""
@@ -82,8 +100,11 @@ class ConsoleState:
             return [r[0] for r in db.execute("SELECT DISTINCT sender_id FROM corrections")]
 
     def forget(self, sender_ids: Iterable[str]) -> None:
-        """Drop the corrections of deleted conversations (retention)."""
+        """Drop the corrections, and the inbox's annotations and tags, of deleted conversations
+        (retention); the inbox's own rows follow the tracker store by themselves."""
+        senders = [(s,) for s in sender_ids]
         with self._connect() as db:
-            db.executemany(
-                "DELETE FROM corrections WHERE sender_id = ?", [(s,) for s in sender_ids]
-            )
+            db.executemany("DELETE FROM corrections WHERE sender_id = ?", senders)
+            present = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            for table in sorted(CONVERSATION_TABLES & present):
+                db.executemany(f"DELETE FROM {table} WHERE sender_id = ?", senders)

@@ -150,6 +150,24 @@ class TrackerStore:
         )
         return {s: ConversationKey(int(n), int(i), float(t or 0)) for s, n, i, t in rows}
 
+    def watermark(self) -> tuple[int, int]:
+        """(highest event id, number of events): unchanged means no event came or went."""
+        rows = self._query(text("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM events"))
+        return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+
+    def max_id(self) -> int:
+        """The highest event id: an index lookup, so cheap enough for every request."""
+        rows = self._query(text("SELECT COALESCE(MAX(id), 0) FROM events"))
+        return int(rows[0][0]) if rows else 0
+
+    def changed_after(self, event_id: int) -> tuple[list[str], int]:
+        """The conversations with events newer than `event_id`, and how many such events."""
+        rows = self._query(
+            text("SELECT sender_id, COUNT(*) FROM events WHERE id > :after GROUP BY sender_id"),
+            {"after": event_id},
+        )
+        return [r[0] for r in rows], sum(int(r[1]) for r in rows)
+
     def events(self, sender_id: str) -> list[dict[str, Any]]:
         """One conversation's events in order, as Rasa serialised them."""
         return self.events_of([sender_id]).get(sender_id, [])

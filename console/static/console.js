@@ -367,6 +367,8 @@ function route() {
   if (hash.startsWith("conversation/")) viewTranscript(main, decodeURIComponent(hash.slice("conversation/".length)));
   else if (hash === "conversations") viewConversations(main);
   else if (hash === "summary") viewSummary(main);
+  else if (hash === "inbox") viewInbox(main); // inbox.js
+  else if (hash === "accounts") viewAccounts(main); // inbox.js
   else viewTry(main);
 }
 
@@ -378,6 +380,8 @@ async function start() {
     return;
   }
   document.getElementById("user").textContent = state.meta.user;
+  document.getElementById("role").textContent = ` (${state.meta.role})`;
+  document.querySelector('nav a[data-view="accounts"]').hidden = state.meta.role !== "admin";
   document.getElementById("logout").addEventListener("click", async () => {
     await api("POST", "/logout").catch(() => null);
     window.location.href = "/login";

