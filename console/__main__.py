@@ -28,8 +28,9 @@ from pathlib import Path
 from console.annotation_export import export_annotations
 from console.annotations import Annotations
 from console.auth import MIN_PASSWORD, add_account, hash_password
-from console.conversations import ConversationIndex, Filters, build_turns, select
+from console.conversations import ConversationIndex, build_turns
 from console.export import build_export, export_name
+from console.listing import Filters, select
 from console.project import Project
 from console.pseudonyms import Pseudonyms, is_pseudonym
 from console.retention import parse_interval, purge, run_every

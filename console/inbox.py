@@ -27,7 +27,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.annotations import SCHEMA as ANNOTATIONS_SCHEMA
-from console.conversations import FEEDBACK_INTENT, TEST_PREFIX, build_turns, day_start, query_day
+from console.conversations import FEEDBACK_INTENT, TEST_PREFIX, build_turns
+from console.listing import day_start, query_day
 from console.state import StateFile
 from console.store import TrackerStore
 from console.tags import CONVERSATION

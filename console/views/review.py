@@ -12,8 +12,9 @@ from pathlib import Path
 from aiohttp import web
 
 from console.context import CONSOLE, SESSION, json_error
-from console.conversations import Filters, build_turns, select, with_corrections
+from console.conversations import build_turns, with_corrections
 from console.export import build_export
+from console.listing import Filters, select
 from console.pseudonyms import is_pseudonym
 from opastin.config import ROOT
 

@@ -8,7 +8,7 @@ import asyncio
 from aiohttp import web
 
 from console.context import CONSOLE, json_error
-from console.conversations import Filters, select
+from console.listing import Filters, select
 from console.stats import summary_stats
 
 
