@@ -28,6 +28,9 @@ from opastin.stack import QUIET_ENV
 from tests.browser.conftest import ECHO_BOT, wait_http
 from tools.servers import free_port
 
+# A real server process (the echo bot with our connectors): `make test`, not `make check`.
+pytestmark = pytest.mark.e2e
+
 PER_MINUTE = 12  # a burst of 6, then one message every 5 s
 BURST = PER_MINUTE // 2
 ORIGIN = "http://127.0.0.1:8999"

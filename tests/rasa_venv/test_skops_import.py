@@ -7,6 +7,7 @@ import sys
 import types
 
 import numpy as np
+import pytest
 import scipy.special
 import skops.io._utils as skops_utils
 from components.skops_import import indexed_whichmodule
@@ -62,6 +63,7 @@ def test_an_attribute_set_after_indexing_is_still_found(monkeypatch):
     assert fast(late, "opastin_late_ufunc") == ORIGINAL(late, "opastin_late_ufunc") == "numpy"
 
 
+@pytest.mark.slow  # two fresh interpreters importing skops
 def test_importing_the_components_patches_skops_before_its_import_time_work():
     """In a fresh interpreter, as Rasa loads bot/: skops.io comes up with the indexed lookup
     and the same trusted type names as an unpatched import."""

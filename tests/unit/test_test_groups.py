@@ -11,9 +11,12 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from opastin.config import ROOT
 
 
+@pytest.mark.slow  # a whole pytest run in a subprocess
 def test_tests_of_one_group_run_on_one_worker():
     done = subprocess.run(
         [
