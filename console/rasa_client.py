@@ -16,6 +16,12 @@ import aiohttp
 TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 
+TOKEN_REFUSED = (
+    "Rasa's HTTP API refused the token: start Rasa with --enable-api "
+    "--auth-token and give the console the same token"
+)
+
+
 class RasaError(Exception):
     """Rasa could not be reached or refused; the message is meant for the page."""
 
@@ -54,6 +60,8 @@ class RasaClient:
             # REST accepts console- sender ids only with the API token (docs/rest-api.md).
             headers={"Authorization": f"Bearer {self.token}"},
         ) as response:
+            if response.status in {401, 403}:  # console- ids need the token (rest.py)
+                raise RasaError(TOKEN_REFUSED)
             if response.status != 200:
                 raise RasaError(f"Rasa answered HTTP {response.status}")
             return await response.json(content_type=None)
@@ -64,10 +72,7 @@ class RasaClient:
             params={"include_events": "ALL", "token": self.token},
         ) as response:
             if response.status in {401, 403}:
-                raise RasaError(
-                    "Rasa's HTTP API refused the token: start Rasa with --enable-api "
-                    "--auth-token and give the console the same token"
-                )
+                raise RasaError(TOKEN_REFUSED)
             if response.status != 200:
                 raise RasaError(f"Rasa's tracker API answered HTTP {response.status}")
             return await response.json(content_type=None)
