@@ -29,13 +29,7 @@ console: setup  ## start the bot with its HTTP API on and the staff console (doc
 
 test:  ## set up what is missing, lint, type check, then run every test (unit, Rasa, end-to-end)
 	@scripts/test_machine.sh
-	@$(ACTIONS_PY) -m ruff check .
-	@$(ACTIONS_PY) -m ruff format --check .
-	@$(ACTIONS_PY) -m mypy
-	@# Index and model before pytest: built once with progress, outside pytest's per-test timeout
-	@$(ACTIONS_PY) -m opastin prepare
-	@$(ACTIONS_PY) -m pytest -n 2 --dist loadgroup --durations=25
-	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
+	@scripts/run_tests.sh
 
 test-rasa: setup  ## unit tests of bot/'s Python code, in the Rasa venv (fast, no model)
 	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
