@@ -69,22 +69,44 @@ def echo_bot() -> Iterator[dict[str, str]]:
     It runs with `--cors` for the page's origin, as `rasa run --cors` would, to show that the
     two CORS layers do not send the header twice. Yields the bot's and the page's URLs.
     """
-    bot_port, page_port = free_port(), free_port()
+    page_port = free_port()
     page_origin = f"http://127.0.0.1:{page_port}"
     log_file = ARTIFACTS / "logs" / "browser" / "echo_bot.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [str(RASA_PYTHON), str(ECHO_BOT), "--port", str(bot_port)]
-    command += ["--origins", page_origin, "--cors", page_origin]
-    env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(ROOT / "bot")}
+    args = ["--origins", page_origin, "--cors", page_origin]
+    with (
+        running_echo_bot(RASA_PYTHON, args, {}, log_file) as bot_url,
+        serve(make_app(bot_url), "127.0.0.1", page_port) as page_url,
+    ):
+        yield {"bot": bot_url, "page": page_url}
+
+
+@contextlib.contextmanager
+def running_echo_bot(
+    python: Path | str,
+    args: list[str],
+    env: dict[str, str],
+    log_file: Path,
+    timeout: float = 120,
+) -> Iterator[str]:
+    """tests/browser/echo_bot.py on a free port with `args` and extra `env`: its URL, for the
+    `with` block; always stopped, also when the block fails."""
+    port = free_port()
+    command = [str(python), str(ECHO_BOT), "--port", str(port), *args]
+    full_env = {**os.environ, **QUIET_ENV, "PYTHONPATH": str(ROOT / "bot"), **env}
     with log_file.open("w") as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-    bot_url = f"http://127.0.0.1:{bot_port}"
+    url = f"http://127.0.0.1:{port}"
     try:
-        wait_http(bot_url + "/", process, log_file)
-        with serve(make_app(bot_url), "127.0.0.1", page_port) as page_url:
-            yield {"bot": bot_url, "page": page_url}
+        wait_http(url + "/", process, log_file, timeout=timeout)
+        yield url
     finally:
         process.terminate()
         try:

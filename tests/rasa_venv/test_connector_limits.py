@@ -9,24 +9,18 @@ widget's protocol. A burst gets 429 with Retry-After (REST) or a `rate_limited` 
 from __future__ import annotations
 
 import json
-import os
 import queue
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import socketio
 
-from opastin.config import ROOT
-from opastin.stack import QUIET_ENV
-from tests.browser.conftest import ECHO_BOT, wait_http
-from tools.servers import free_port
+from tests.browser.conftest import running_echo_bot
 
 # A real server process (the echo bot with our connectors): `make test`, not `make check`.
 pytestmark = pytest.mark.e2e
@@ -38,32 +32,14 @@ ORIGIN = "http://127.0.0.1:8999"
 
 @pytest.fixture(scope="module")
 def echo_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
     log_file = tmp_path_factory.mktemp("echo") / "echo_bot.log"
     env = {
-        **os.environ,
-        **QUIET_ENV,
-        "PYTHONPATH": str(ROOT / "bot"),
         "OPASTIN_SESSION_SECRET": "test-secret-" + "x" * 32,
         "OPASTIN_RATE_PER_CONVERSATION": str(PER_MINUTE),
     }
-    command = [sys.executable, str(ECHO_BOT), "--port", str(port), "--origins", ORIGIN]
-    with log_file.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        # Importing Rasa takes a minute when the two cores are busy.
-        wait_http(url + "/", process, Path(log_file), timeout=300)
+    # Importing Rasa takes a minute when the two cores are busy.
+    with running_echo_bot(sys.executable, ["--origins", ORIGIN], env, log_file, 300) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
 
 
 def post(url: str, sender: str, message: str) -> tuple[int, dict[str, str], Any]:
