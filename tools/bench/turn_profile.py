@@ -23,7 +23,7 @@ from pathlib import Path
 
 from opastin.config import ROOT, Settings
 from opastin.stack import ACTIONS_PYTHON, RASA_BIN, Process, Stack, ensure_index, ensure_model
-from tools.servers import rest_latencies, throwaway_stack
+from tools.servers import free_port, rest_latencies, throwaway_stack
 
 RASA_PYTHON = RASA_BIN.parent / "python"
 WARM_UP_TURNS = 20
@@ -88,6 +88,7 @@ def top_functions(stats: pstats.Stats, count: int) -> list[tuple[str, float]]:
     return sorted(rows, key=lambda r: -r[1])[:count]
 
 
+@dataclass
 class ProfiledStack(Stack):
     """The same servers, each started under tools.bench.profiled, writing into `out`."""
 
@@ -104,13 +105,14 @@ class ProfiledStack(Stack):
 
 
 def profiled_run(base: Settings, model: Path, turns: int, out: Path, workdir: Path) -> None:
-    settings = base.model_copy(update={"tracker_db": workdir / "profiled.db"})
-    from tools.servers import free_port
-
-    settings = settings.model_copy(update={"rasa_port": free_port(), "actions_port": free_port()})
-    stack = ProfiledStack(settings, model, workdir / "logs-profiled")
-    stack.out = out
-    with stack.started():
+    settings = base.model_copy(
+        update={
+            "tracker_db": workdir / "profiled.db",
+            "rasa_port": free_port(),
+            "actions_port": free_port(),
+        }
+    )
+    with ProfiledStack(settings, model, workdir / "logs-profiled", out=out).started() as stack:
         rest_latencies(stack, turns, "profile")
 
 
