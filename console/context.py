@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -24,7 +26,7 @@ from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.store import TrackerStore
 from console.tags import Tags
-from opastin.config import Settings
+from opastin.config import ROOT, Settings
 
 COOKIE = "opastin_console"  # the session cookie
 LOGIN_COOKIE = "opastin_console_login"  # the login form's double-submit token
@@ -72,3 +74,18 @@ SESSION = web.RequestKey("console.session", Session)
 def json_error(status: int, message: str) -> web.Response:
     """The one error shape of the JSON API: {"error": message}."""
     return web.json_response({"error": message}, status=status)
+
+
+def page_params(query: Any) -> tuple[int, int]:
+    """`limit` (1-200, default 50) and `offset` (>= 0) of a paged list; ValueError if not ints."""
+    limit = min(max(int(query.get("limit", 50)), 1), 200)
+    offset = max(int(query.get("offset", 0)), 0)
+    return limit, offset
+
+
+def project_relative(path: Path) -> str:
+    """A written file's path as staff see it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)

@@ -16,10 +16,9 @@ from aiohttp import web
 
 from console.annotation_export import export_annotations
 from console.annotations import Label, Target
-from console.context import CONSOLE, SESSION, json_error
+from console.context import CONSOLE, SESSION, json_error, page_params, project_relative
 from console.inbox import REFRESH_WAIT, InboxFilters
 from console.tags import CONVERSATION, check_tag
-from opastin.config import ROOT
 
 MAX_SELECTION = 500  # messages per bulk action
 
@@ -87,8 +86,7 @@ async def messages(request: web.Request) -> web.Response:
     console = request.app[CONSOLE]
     try:
         filters = InboxFilters.from_query(request.query)
-        limit = min(max(int(request.query.get("limit", 50)), 1), 200)
-        offset = max(int(request.query.get("offset", 0)), 0)
+        limit, offset = page_params(request.query)
     except ValueError as error:
         return json_error(400, str(error))
     fresh = await asyncio.to_thread(console.inbox.refresh, wait=REFRESH_WAIT) >= 0
@@ -191,18 +189,11 @@ async def export(request: web.Request) -> web.Response:
         {
             "examples": result.examples,
             "questions": result.questions,
-            "written": [_relative(p) for p in written],
-            "files": {_relative(p): t for p, t in result.files.items()},
+            "written": [project_relative(p) for p in written],
+            "files": {project_relative(p): t for p, t in result.files.items()},
             "notes": result.notes,
         }
     )
-
-
-def _relative(path: Any) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 async def _tag_request(request: web.Request) -> tuple[str, list[tuple[str, int]]]:

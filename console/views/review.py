@@ -11,12 +11,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from console.context import CONSOLE, SESSION, json_error
+from console.context import CONSOLE, SESSION, json_error, page_params, project_relative
 from console.conversations import build_turns, with_corrections
 from console.export import build_export
 from console.listing import Filters, select
 from console.pseudonyms import is_pseudonym
-from opastin.config import ROOT
 
 
 async def _sender(request: web.Request) -> tuple[str, str]:
@@ -34,20 +33,12 @@ async def _sender(request: web.Request) -> tuple[str, str]:
     return sender, conversation
 
 
-def _relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
 async def conversations(request: web.Request) -> web.Response:
     """The filtered list, newest first, one page of it, with the filter menus' values."""
     console = request.app[CONSOLE]
     try:
         filters = Filters.from_query(request.query)
-        limit = min(max(int(request.query.get("limit", 50)), 1), 200)
-        offset = max(int(request.query.get("offset", 0)), 0)
+        limit, offset = page_params(request.query)
     except ValueError as error:
         return json_error(400, str(error))
     summaries = await asyncio.to_thread(console.index.refresh)
@@ -125,7 +116,7 @@ async def export(request: web.Request) -> web.Response:
     paths = result.write(cfg.stories_dir, cfg.nlu_dir, cfg.questions_dir)
     return web.json_response(
         {
-            "paths": {k: _relative(Path(v)) for k, v in paths.items()},
+            "paths": {k: project_relative(Path(v)) for k, v in paths.items()},
             "story": result.story,
             "nlu": result.nlu,
             "questions": result.questions,
