@@ -55,9 +55,8 @@ class _ModuleIndex:
 
     def lookup(self, obj: Any, name: str) -> str | None:
         """The module name, or None when no module indexed holds `obj` as `name`."""
+        # Keyed by id(): the index holds each value (third item), so an id is never reused.
         found = self.first.get((name, id(obj)))
-        if found is not None and found[2] is not obj:
-            found = None  # cannot happen while the index holds the value; be safe
         limit = found[0] if found else len(sys.modules)
         for position, module_name, module in self.computed:
             if position >= limit:
