@@ -197,6 +197,8 @@ async def export(request: web.Request) -> web.Response:
 
 
 async def _tag_request(request: web.Request) -> tuple[str, list[tuple[str, int]]]:
+    """The tag and its targets as (sender id, turn or CONVERSATION): BadRequest for a body that
+    does not say what the API expects, UnknownMessage for a conversation the inbox lacks."""
     body = await _body(request)
     tag = check_tag(body.get("tag"))
     refs = _refs({"messages": body.get("messages", [])})
@@ -205,20 +207,18 @@ async def _tag_request(request: web.Request) -> tuple[str, list[tuple[str, int]]
         raise BadRequest("conversations: expected a list of conversation hashes (c-...)")
     if not refs and not conversations:
         raise BadRequest("select at least one message or conversation")
-    return tag, refs + [(c, CONVERSATION) for c in dict.fromkeys(conversations)]
+    return tag, _resolved(request, refs + [(c, CONVERSATION) for c in dict.fromkeys(conversations)])
 
 
 async def add_tags(request: web.Request) -> web.Response:
     """Tag messages and/or whole conversations."""
     console = request.app[CONSOLE]
-    try:
-        tag, refs = await _tag_request(request)
-    except ValueError as error:
-        return json_error(400, str(error))
     await asyncio.to_thread(console.inbox.refresh, wait=REFRESH_WAIT)
     try:
-        refs = _resolved(request, refs)
+        tag, refs = await _tag_request(request)
         await _known(request, [r for r in refs if r[1] != CONVERSATION])
+    except ValueError as error:
+        return json_error(400, str(error))
     except UnknownMessage as error:
         return json_error(404, str(error))
     added = console.tags.add(refs, tag, request[SESSION].user)
@@ -232,8 +232,6 @@ async def remove_tags(request: web.Request) -> web.Response:
         tag, refs = await _tag_request(request)
     except ValueError as error:
         return json_error(400, str(error))
-    try:
-        refs = _resolved(request, refs)
     except UnknownMessage as error:
         return json_error(404, str(error))
     return web.json_response({"tag": tag, "removed": console.tags.remove(refs, tag)})
