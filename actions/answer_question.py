@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -30,6 +29,7 @@ from actions.residence import residence_from_text
 from embeddings.search import Filters, SearchResult
 from knowledge.vocabulary import vocabulary
 from opastin.config import settings
+from opastin.yaml_files import read_yaml
 
 logger = logging.getLogger(__name__)
 HINTS_FILE = Path(__file__).with_name("intent_hints.yaml")
@@ -45,7 +45,7 @@ BROAD_MARGIN = 0.03
 
 @lru_cache(maxsize=1)
 def intent_hints() -> dict[str, list[str]]:
-    return yaml.safe_load(HINTS_FILE.read_text(encoding="utf-8"))
+    return read_yaml(HINTS_FILE)
 
 
 def conversation_language(tracker: Tracker) -> str:

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
-
 from embeddings.search import SearchResult
 from knowledge.schema import Corpus, Organisation, Service
 from knowledge.vocabulary import vocabulary
+from opastin.yaml_files import read_yaml
 
 PHRASES_DIR = Path(__file__).with_name("phrases")
 FALLBACK_LANGUAGE = vocabulary().languages.default
@@ -41,10 +40,7 @@ class Reply:
 @lru_cache(maxsize=1)
 def phrases() -> dict[str, dict[str, str]]:
     """Every language's phrases, keyed by language code (the file name)."""
-    return {
-        path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
-        for path in sorted(PHRASES_DIR.glob("*.yaml"))
-    }
+    return {path.stem: read_yaml(path) for path in sorted(PHRASES_DIR.glob("*.yaml"))}
 
 
 def phrase(key: str, language: str, **values: str) -> str:

@@ -10,17 +10,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from actions.answers import Reply, in_language, link_text, organisation_name, phrase
 from knowledge.schema import Corpus
+from opastin.yaml_files import read_yaml
 
 CHECKLISTS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "checklists.yaml"
 
 
 @lru_cache(maxsize=1)
 def checklists() -> dict[str, list[Any]]:
-    return yaml.safe_load(CHECKLISTS_FILE.read_text(encoding="utf-8"))
+    return read_yaml(CHECKLISTS_FILE)
 
 
 def steps_for(status: str, purpose: str | None) -> list[str]:

@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -17,6 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.residence import residence_slots
 from knowledge.vocabulary import vocabulary
+from opastin.yaml_files import read_yaml
 
 SUPPORTED = vocabulary().languages.understood
 ANSWERED = vocabulary().languages.answered
@@ -65,7 +65,7 @@ def detect_language(text: str, fallback: str | None = None) -> str:
 @lru_cache(maxsize=1)
 def switch_words() -> tuple[frozenset[str], tuple[str, ...]]:
     """Words of a pure switch request (all languages), and the Chinese ones (substrings)."""
-    table: dict[str, list[str]] = yaml.safe_load(SWITCH_WORDS_FILE.read_text(encoding="utf-8"))
+    table: dict[str, list[str]] = read_yaml(SWITCH_WORDS_FILE)
     words = frozenset(w.lower() for lang, items in table.items() if lang != "zh" for w in items)
     chinese = tuple(sorted(table.get("zh", []), key=len, reverse=True))
     return words, chinese

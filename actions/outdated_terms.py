@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from knowledge.vocabulary import vocabulary
+from opastin.yaml_files import read_yaml
 
 TERMS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "outdated_terms.yaml"
 
@@ -45,7 +45,7 @@ class OutdatedTerm:
 @lru_cache(maxsize=1)
 def outdated_terms() -> tuple[OutdatedTerm, ...]:
     """Every term, validated: each answered language has its line, each pattern compiles."""
-    data = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
+    data = read_yaml(TERMS_FILE)
     terms = []
     for i, raw in enumerate(data["terms"]):
         term = Term.model_validate(raw)

@@ -19,10 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from actions.inflections import INFLECTORS, inflect
 from knowledge.vocabulary import vocabulary
+from opastin.yaml_files import read_yaml
 
 COUNTRIES_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "countries.yaml"
 CUES_FILE = Path(__file__).with_name("residence_cues.yaml")
@@ -249,9 +248,8 @@ def _residence(candidate: _Candidate) -> Residence:
 @lru_cache(maxsize=1)
 def reader() -> ResidenceReader:
     """Loaded once per process from knowledge/countries.yaml and actions/residence_cues.yaml."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser: 5 000 lines
-    countries = yaml.load(COUNTRIES_FILE.read_text(encoding="utf-8"), Loader=loader)["countries"]
-    cues = yaml.load(CUES_FILE.read_text(encoding="utf-8"), Loader=loader)
+    countries = read_yaml(COUNTRIES_FILE)["countries"]  # 5 000 lines: the C parser matters
+    cues = read_yaml(CUES_FILE)
     return ResidenceReader(countries, cues)
 
 

@@ -25,6 +25,7 @@ import yaml
 
 from console.project import Project, normalise
 from opastin.config import ROOT
+from opastin.yaml_files import read_yaml
 
 NO_NLU_INTENTS = {"nlu_fallback"}
 EVALUATION_DIR = ROOT / "evaluation"  # its *.yaml sets: no annotated question repeats one
@@ -60,7 +61,7 @@ def existing_questions(paths: Iterable[Path]) -> set[str]:
     found: set[str] = set()
     for path in paths:
         try:
-            items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+            items = read_yaml(path) or []
         except (OSError, yaml.YAMLError):
             continue
         found.update(normalise(str(i.get("q", ""))) for i in items if isinstance(i, dict))

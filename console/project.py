@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from opastin.config import ROOT
+from opastin.yaml_files import read_yaml
 
 BOT_DIR = ROOT / "bot"
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
@@ -33,7 +34,7 @@ def strip_annotations(text: str) -> str:
 
 def _yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return read_yaml(path) or {}
     except (OSError, yaml.YAMLError):
         return {}
 

@@ -20,12 +20,10 @@ from knowledge.translations import (
     translation_files,
     unknown_ids,
 )
+from opastin.yaml_files import SAFE_LOADER
 
 CORPUS_DIR = Path(__file__).resolve().parent / "organisations"
 Loc = tuple[str | int, ...]
-# libyaml's parser when PyYAML has it (the wheels do): ~10x faster than the pure-Python one,
-# which made loading the corpus take seconds at every start-up and in every test.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from knowledge.loader import CorpusError, Loc, Problem, field_name, line_for, line_index
 from knowledge.schema import REQUIRED_LANGUAGES, Corpus
+from opastin.yaml_files import load_yaml
 
 TOPICS_FILE = Path(__file__).resolve().parent / "topics.yaml"
 
@@ -74,7 +75,7 @@ def load_topics(corpus: Corpus, path: Path = TOPICS_FILE) -> TopicMap:
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise CorpusError(

@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from opastin.yaml_files import read_yaml
+
 VOCABULARY_FILE = Path(__file__).resolve().parent / "vocabulary.yaml"
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
@@ -121,7 +123,7 @@ class Vocabulary(_Strict):
 def load_vocabulary(path: Path = VOCABULARY_FILE) -> Vocabulary:
     """Read and check the vocabulary file; a VocabularyError names the file and the rule."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
     except (OSError, yaml.YAMLError) as error:
         raise VocabularyError(f"{path}: cannot read the vocabulary: {error}") from None
     try:

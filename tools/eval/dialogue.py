@@ -30,11 +30,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from knowledge.vocabulary import vocabulary
 from opastin.config import ROOT, Settings
 from opastin.stack import ensure_index, ensure_model
+from opastin.yaml_files import read_yaml
 from tools.progress import progress_bar
 from tools.servers import throwaway_stack
 
@@ -149,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     model = ensure_model(base)
     out = args.out or base.var_dir / "dialogue_eval.json"
     results: dict[str, list[dict[str, Any]]] = {}
-    sets = {name: yaml.safe_load(SETS[name].read_text(encoding="utf-8")) for name in args.sets}
+    sets = {name: read_yaml(SETS[name]) for name in args.sets}
     with tempfile.TemporaryDirectory() as tmp, throwaway_stack(base, model, Path(tmp)) as stack:
         started = time.perf_counter()
         bar = progress_bar(sum(map(len, sets.values())), "dialogue evaluation", unit="question")

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from opastin.yaml_files import read_yaml
 from tools.eval.nlu import BOT_DIR
 
 
@@ -19,8 +20,8 @@ def full_config(pipeline_config: Path, target: Path) -> Path:
     """bot/config.yml with its pipeline replaced by `pipeline_config`'s (policies kept)."""
     import yaml
 
-    base = yaml.safe_load((BOT_DIR / "config.yml").read_text())
-    base["pipeline"] = yaml.safe_load(pipeline_config.read_text())["pipeline"]
+    base = read_yaml(BOT_DIR / "config.yml")
+    base["pipeline"] = read_yaml(pipeline_config)["pipeline"]
     target.write_text(yaml.safe_dump(base, sort_keys=False, allow_unicode=True))
     return target
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from actions.outdated_terms import successors, terms_in
 from embeddings.encoders import load_encoder
@@ -28,6 +27,7 @@ from embeddings.index import build_index, is_current
 from embeddings.search import Filters, SearchEngine
 from knowledge.schema import REDIRECT_IDS
 from opastin.config import ROOT, Settings
+from opastin.yaml_files import read_yaml
 
 DEV_SET = ROOT / "evaluation" / "dev_questions.yaml"
 HOLDOUT_SET = ROOT / "evaluation" / "holdout_questions.yaml"
@@ -129,7 +129,7 @@ def _mean(values: list[bool] | list[float]) -> float:
 
 
 def load_questions(path: Path = DEV_SET) -> list[Question]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = read_yaml(path)
     return [
         Question(
             q=item["q"],

@@ -19,6 +19,7 @@ import yaml
 
 from opastin.config import ROOT, Settings
 from opastin.stack import BOT_DIR, Stack
+from opastin.yaml_files import read_yaml
 from tools.servers import free_port
 
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
@@ -122,7 +123,7 @@ class LocalTopology:
             return BOT_DIR / "endpoints.yml"
         if self.lock_store == "atomic":
             return DEPLOY_ENDPOINTS
-        config = yaml.safe_load(DEPLOY_ENDPOINTS.read_text())
+        config = read_yaml(DEPLOY_ENDPOINTS)
         if self.lock_store == "redis":
             config["lock_store"]["type"] = "redis"
         else:
