@@ -36,14 +36,8 @@ test-rasa: setup  ## unit tests of bot/'s Python code, in the Rasa venv (fast, n
 
 # The fast tier, for after a small change: no servers, browsers or system packages. It
 # assumes the venvs are set up (`make setup` once) and does not re-check them.
-FAST_TESTS := -m "not e2e and not slow" -q -p no:cacheprovider
 check:  ## fast checks (about a minute): lint, format, types, unit tests without servers
-	@test -x $(ACTIONS_PY) || { echo "error: no .venvs/actions; run make setup first" >&2; exit 1; }
-	@$(ACTIONS_PY) -m ruff check .
-	@$(ACTIONS_PY) -m ruff format --check .
-	@$(ACTIONS_PY) -m mypy
-	@$(ACTIONS_PY) -m pytest $(FAST_TESTS) -n 2 tests/unit tests/console
-	@.venvs/rasa/bin/python -m pytest $(FAST_TESTS) tests/rasa_venv
+	@scripts/check.sh
 
 lint: setup  ## ruff lint and format check
 	@$(ACTIONS_PY) -m ruff check . && $(ACTIONS_PY) -m ruff format --check .

@@ -11,6 +11,7 @@ hash, so it ends as soon as the account is removed or its password changes.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -91,8 +92,12 @@ def fingerprint(stored: str) -> str:
     return hashlib.sha256(stored.encode()).hexdigest()[:32]
 
 
-# Verified against when the user name is unknown, so the answer takes as long as for a real one.
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verified against when the user name is unknown, so the answer takes as long as for a
+    real one. Made at the first login, not at import: every console command imports this module
+    and most never check a password (one argon2id hash costs about half a second)."""
+    return hasher.hash(secrets.token_hex(16))
 
 
 def parse_accounts(text: str, source: str) -> dict[str, str]:
@@ -197,7 +202,7 @@ class Authenticator:
         rehashed with the current argon2id parameters and saved in the accounts file.
         """
         stored = self.accounts.get(name)
-        ok = verify_password(password, stored or _DUMMY_HASH)
+        ok = verify_password(password, stored or _dummy_hash(HASHER))
         if ok and stored is not None and needs_rehash(stored):
             self._rehash(name, password, stored)
         return ok and stored is not None

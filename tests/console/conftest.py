@@ -24,16 +24,40 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
+from argon2 import PasswordHasher
 
+from console import auth
 from console.app import make_app
-from console.auth import hash_password
 from console.pseudonyms import Pseudonyms
 from console.settings import ConsoleSettings
 from opastin.config import ROOT, Settings
 from tests.aiohttp_server import serve
 
 USER, PASSWORD = "staff.one", "a long staff password"
-ACCOUNT = f"{USER}:{hash_password(PASSWORD)}"  # hashed once: argon2id takes a while
+# argon2id with the production parameters costs ~0.4 s per hash or login on this machine, and
+# the console tests log in a few hundred times. Tests marked `real_password_hashes` (the ones
+# about the parameters and rehashing) use them; the others hash with the cheapest argon2id
+# parameters: the same code path, salts and verification, a thousand times faster.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_password_hashes") is None:
+        monkeypatch.setattr(auth, "HASHER", CHEAP_HASHER)
+
+
+_ACCOUNTS: dict[int, str] = {}
+
+
+def account_line() -> str:
+    """`USER:hash` under the hasher in use (hashed once per hasher: argon2id takes a while)."""
+    key = id(auth.HASHER)
+    if key not in _ACCOUNTS:
+        _ACCOUNTS[key] = f"{USER}:{auth.hash_password(PASSWORD)}"
+    return _ACCOUNTS[key]
+
+
 SENDER_KEY = "a test key for the console's sender-id hashes"
 # Rasa's SQLEvent table (rasa/core/tracker_store.py), as SQLAlchemy creates it in SQLite.
 EVENTS_TABLE = """
@@ -339,7 +363,7 @@ class Client:
 def console_settings(tmp: Path, tracker: Path, **overrides: Any) -> ConsoleSettings:
     values: dict[str, Any] = {
         "accounts_file": tmp / "accounts.txt",
-        "accounts": ACCOUNT,
+        "accounts": account_line(),
         "roles": f"{USER}:admin",
         "annotated_nlu_dir": tmp / "export" / "annotated",
         "annotated_questions": tmp / "export" / "annotated.yaml",
@@ -373,15 +397,30 @@ class Running:
         return client
 
 
-@pytest.fixture
-def console(tmp_path: Path) -> Iterator[Running]:
-    """The console over a tracker store with the five sample conversations."""
-    tracker = tmp_path / "tracker.db"
+@contextlib.contextmanager
+def running_console(tmp: Path) -> Iterator[Running]:
+    """The console over a tracker store with the five sample conversations, in `tmp`."""
+    tracker = tmp / "tracker.db"
     write_store(tracker, sample_conversations(NOON_TODAY))
     clock = Clock()
-    settings = console_settings(tmp_path, tracker)
+    settings = console_settings(tmp, tracker)
     app = make_app(
         settings, Settings(corpus_dir=ROOT / "tests" / "data" / "mini_corpus"), clock=clock
     )
     with serve(app) as url:
         yield Running(url, clock, settings, tracker, app)
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Running]:
+    """The console over a tracker store with the five sample conversations."""
+    with running_console(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """One console for a module's tests that change nothing in it (refused requests): a
+    console per test costs ~80 ms, and the refusal tests are parametrised over every route."""
+    with running_console(tmp_path_factory.mktemp("console")) as running:
+        yield running

@@ -93,8 +93,8 @@ def test_a_path_the_route_table_does_not_name_needs_a_session(console):
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 @pytest.mark.parametrize("cookie", [None, "forged-session-id"])
-def test_every_endpoint_refuses_an_unauthenticated_request(console, method, path, cookie):
-    client = console.client()
+def test_every_endpoint_refuses_an_unauthenticated_request(shared_console, method, path, cookie):
+    client = shared_console.client()
     if cookie:
         client.cookies["opastin_console"] = cookie
     response = client.request(method, path, json_body={} if method == "POST" else None)

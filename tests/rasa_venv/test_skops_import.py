@@ -25,6 +25,7 @@ def ufuncs(module: types.ModuleType) -> list[tuple[np.ufunc, str]]:
     ]
 
 
+@pytest.mark.slow  # asks skops' own lookup, the slow one, about every ufunc: ~12 s
 def test_every_numpy_and_scipy_ufunc_gets_the_original_module():
     fast = indexed_whichmodule(ORIGINAL)
     pairs = ufuncs(np) + ufuncs(scipy.special)

@@ -9,10 +9,16 @@ from knowledge.loader import load_corpus
 from knowledge.vocabulary import vocabulary
 
 
+@pytest.fixture(scope="module")
+def corpus():
+    """The real corpus, loaded once for the module (loading and validating it takes ~0.5 s)."""
+    return load_corpus()
+
+
 @pytest.mark.parametrize("status", vocabulary().residence_statuses)
 @pytest.mark.parametrize("purpose", [None, *vocabulary().purposes])
-def test_every_step_is_a_corpus_service(status, purpose):
-    services = load_corpus().services
+def test_every_step_is_a_corpus_service(corpus, status, purpose):
+    services = corpus.services
     steps = steps_for(status, purpose)
     assert steps, status
     assert [s for s in steps if s not in services] == []
@@ -25,10 +31,9 @@ def test_status_decides_who_registers_you():
     assert steps_for("non_eu", "study")[0] == "migri.residence_permit_studies"
 
 
-def test_widget_checklist_links_are_labelled_and_plain_elsewhere():
+def test_widget_checklist_links_are_labelled_and_plain_elsewhere(corpus):
     from actions.checklist import checklist
 
-    corpus = load_corpus()
     widget = checklist(corpus, "nordic", None, "en", markdown=True).text
     plain = checklist(corpus, "nordic", None, "en").text
     assert "[dvv.fi](https://" in widget

@@ -8,6 +8,8 @@ lock store and preflight (bot/) and nginx.conf run for real in tests/scale.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import subprocess
 from pathlib import Path
@@ -32,6 +34,12 @@ def compose_config(env_file: Path = ROOT / ".env.example") -> subprocess.Complet
 
 
 def config() -> dict:
+    """The resolved compose file, a fresh copy for each test (docker-compose runs once)."""
+    return copy.deepcopy(_resolved_config())
+
+
+@functools.cache
+def _resolved_config() -> dict:
     result = compose_config()
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)

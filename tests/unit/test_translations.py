@@ -112,10 +112,16 @@ TRANSLATED = [
 ]
 
 
+@pytest.fixture(scope="module")
+def translation_files():
+    """Every translation file, read and checked once for the module."""
+    return load_translations(ENGLISH, TRANSLATIONS_DIR)
+
+
 @pytest.mark.parametrize("language", TRANSLATED)
-def test_every_answered_language_has_every_text_with_nothing_lost(language):
+def test_every_answered_language_has_every_text_with_nothing_lost(translation_files, language):
     """Issue 14: full answers in every answered language, every number and name kept."""
-    files = load_translations(ENGLISH, TRANSLATIONS_DIR)
+    files = translation_files
     assert language in files, f"no knowledge/translations/{language}.yaml"
     [item] = report(ENGLISH, {language: files[language]})
     assert item.missing == [], f"{language}: {len(item.missing)} missing: {item.missing[:5]}"
