@@ -40,6 +40,11 @@ class PageTexts(BaseModel):
     hint: str = Field(min_length=1, description="the message field's placeholder")
     send: str = Field(min_length=1, description="the send button's accessible label")
     connecting: str = Field(min_length=1, description="shown while the widget connects")
+    slow_down: str = Field(
+        pattern=r"^[^{}]*\{seconds\}[^{}]*$",
+        description="shown when the server refuses a message as one too many (its rate limit); "
+        "{seconds} is replaced by the wait the server asks for",
+    )
 
 
 def load_page_texts(path: Path = TEXTS_FILE) -> dict[str, PageTexts]:

@@ -104,6 +104,28 @@
     apply();
   }
 
+  // The server refuses a message that comes too soon after many others (its rate limit) with a
+  // `rate_limited` event instead of an answer; without a word the person would wait for a reply
+  // that never comes. A polite line says how long to wait; it goes away when the wait is over.
+  function showSlowDown(element, texts, data) {
+    var seconds = Math.max(1, Math.ceil(Number(data && data.retry_after) || 1));
+    var template = texts.slow_down || "Too many messages in a short time. Please wait {seconds} s and send again.";
+    var notice = element.querySelector(".opastin-notice");
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.className = "opastin-notice";
+      notice.setAttribute("role", "status");
+      notice.setAttribute("aria-live", "polite");
+      element.appendChild(notice);
+    }
+    notice.textContent = template.replace("{seconds}", String(seconds));
+    notice.hidden = false;
+    clearTimeout(notice.opastinTimer);
+    notice.opastinTimer = setTimeout(function () {
+      notice.hidden = true;
+    }, seconds * 1000);
+  }
+
   function pageLanguage(explicit) {
     var lang = (explicit || document.documentElement.lang || "en").toLowerCase();
     return lang.split("-")[0];
@@ -147,6 +169,11 @@
         hideWhenNotConnected: false,
         withRules: false,
         params: { storage: options.storage === "local" ? "local" : "session" },
+        onSocketEvent: {
+          rate_limited: function (data) {
+            showSlowDown(element, texts, data);
+          },
+        },
         // The widget waits 0.8-3 s per reply to mimic typing; answers here are long.
         customMessageDelay: function () {
           return 300;

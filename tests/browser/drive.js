@@ -1,7 +1,7 @@
 // Drives the chat page in Debian's headless Chromium (playwright-core) for tests/browser.
 //
 //   node tests/browser/drive.js '<json>'
-//   with {"scenario": "conversation" | "hostile" | "launcher" | "direction" | "languages", ...}
+//   with {"scenario": "conversation" | "hostile" | "launcher" | "direction" | "languages" | "burst", ...}
 //
 // It does what a person would (type, press Enter, reload) on a phone-sized viewport, waits
 // for the bot, saves screenshots, and prints one JSON line of observations on stdout; the
@@ -234,6 +234,30 @@ async function launcher(page, events) {
   return out;
 }
 
+async function burst(page, events) {
+  // A person pasting many messages at once: more than the server's per-conversation limit,
+  // sent without waiting for the replies. The widget must say to wait (the server refused the
+  // rest), the notice must go away when the wait is over, and the conversation must go on.
+  const out = {};
+  await page.goto(config.url);
+  out.greeting = await waitForReply(page, 0, config.greeting);
+  const input = page.locator(".rw-new-message");
+  for (let i = 0; i < config.count; i++) {
+    await input.fill(`burst ${i}`);
+    await input.press("Enter");
+  }
+  const notice = page.locator(".opastin-notice");
+  await notice.waitFor({ state: "visible", timeout: TIMEOUT });
+  out.notice = await notice.innerText();
+  out.role = await notice.getAttribute("role");
+  out.noticeBox = await notice.boundingBox();
+  out.viewport = page.viewportSize();
+  await page.screenshot({ path: path.join(ARTIFACTS, `widget-slow-down-${config.name}.png`) });
+  await notice.waitFor({ state: "hidden", timeout: TIMEOUT });
+  out.after = await ask(page, config.question, config.expect);
+  return out;
+}
+
 // Where the chat's parts are, and how the words of the last two bubbles are ordered on screen.
 async function directionLayout(page) {
   return page.evaluate(
@@ -365,7 +389,7 @@ async function main() {
   });
   let result;
   try {
-    const run = { conversation, hostile, launcher, direction, languages }[config.scenario];
+    const run = { conversation, hostile, launcher, direction, languages, burst }[config.scenario];
     if (!run) throw new Error(`unknown scenario ${config.scenario}`);
     result = await run(page, events, context);
   } catch (error) {

@@ -161,3 +161,30 @@ def test_example_city_page_opens_the_chat_from_its_launcher(echo_bot, browser_to
     assert seen["placeholder"] == load_page_texts()["fi"].hint, "the Finnish texts did not load"
     assert_fits_phone(seen["layout"])
     assert_clean(seen["events"])
+
+
+def test_a_burst_gets_a_please_wait_notice_in_the_page_language(echo_bot, browser_tools):
+    """More messages at once than the connector allows (30 a minute, 15 at once, the default):
+    the refused ones get the server's `rate_limited` event, which the widget turns into a
+    notice in the page's language with the wait; after it the conversation goes on."""
+    texts = load_page_texts()["fi"]
+    seen = drive(
+        scenario="burst",
+        name="fi",
+        url=f"{echo_bot['page']}/?lang=fi",
+        greeting="Echo (fi): /greet",
+        count=20,
+        question="Kela",
+        expect="Echo (fi): Kela",
+    )
+    before, _, after = texts.slow_down.partition("{seconds}")
+    notice = seen["notice"]
+    assert notice.startswith(before) and notice.endswith(after), notice
+    seconds = int(notice[len(before) : len(notice) - len(after)])
+    assert 1 <= seconds <= 60
+    assert seen["role"] == "status"
+    box, viewport = seen["noticeBox"], seen["viewport"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
+    assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], box
+    assert "Echo (fi): Kela" in "\n".join(seen["after"])
+    assert_clean(seen["events"])

@@ -55,7 +55,9 @@ def test_translated_strings_are_not_english_copies():
         if language == "en":
             continue
         same = [
-            key for key in ("intro", "hint", "send") if getattr(texts, key) == getattr(english, key)
+            key
+            for key in ("intro", "hint", "send", "slow_down")
+            if getattr(texts, key) == getattr(english, key)
         ]
         assert not same, f"{language}: {same} still in English"
 
@@ -83,6 +85,8 @@ def test_a_missing_string_is_named(tmp_path):
         ({"en": entry(dir="rl")}, r"language 'en': dir: Input should be 'ltr' or 'rtl'"),
         ({"en": entry(send="")}, r"language 'en': send: String should have at least 1"),
         ({"en": {**entry(), "extra": "x"}}, r"language 'en': extra: Extra inputs"),
+        ({"en": entry(slow_down="Please wait.")}, r"language 'en': slow_down: String should"),
+        ({"en": entry(slow_down="Wait {secs} s")}, r"language 'en': slow_down: String should"),
         ({"en": entry(), "fin": entry()}, r"'fin' is not a two-letter language code"),
         ({"fi": entry()}, r"has no 'en' entry"),
         ([], r"must be an object"),
