@@ -95,6 +95,14 @@ class ConsoleSettings(BaseModel):
         description="where inbox annotations go as labelled questions (make eval reads them)",
     )
 
+    suggestions_dir: Path = Field(
+        ROOT / "var" / "suggestions",
+        description="where knowledge suggestions are written as patches (one NNNN.patch each)",
+    )
+    guest_link_max_days: int = Field(
+        30, ge=1, le=365, description="the longest a guest tester link may stay open"
+    )
+
     @field_validator("roles")
     @classmethod
     def _roles(cls, value: str) -> str:
