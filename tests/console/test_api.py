@@ -43,6 +43,7 @@ PROTECTED = [
     ("GET", "/static/console.css"),
     ("GET", "/static/charts.js"),
     ("GET", "/static/inbox.js"),
+    ("GET", "/static/suggest.js"),
     ("POST", "/logout"),
     ("GET", "/api/meta"),
     ("POST", "/api/try/new"),
