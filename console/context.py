@@ -66,7 +66,7 @@ class Console:
         self.suggestions = Suggestions(
             config.state_db, config.suggestions_dir, self.project.corpus_dir
         )
-        self.guests = GuestLinks(config.state_db)
+        self.guests = GuestLinks(config.state_db, config.guest_messages_per_minute)
         self.rasa = RasaClient(
             config.resolved_rasa_url(project_settings),
             config.resolved_rasa_token(project_settings),

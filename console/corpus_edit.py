@@ -96,8 +96,8 @@ def _value(mapping: yaml.Node, key: str) -> yaml.Node | None:
     return None
 
 
-def _service_node(root: yaml.Node, service_id: str) -> yaml.MappingNode:
-    services = _value(root, "services")
+def _service_node(root: yaml.Node | None, service_id: str) -> yaml.MappingNode:
+    services = _value(root, "services") if root is not None else None
     for node in services.value if isinstance(services, yaml.SequenceNode) else []:
         if isinstance(node, yaml.MappingNode) and getattr(_value(node, "id"), "value", None) == (
             service_id

@@ -10,9 +10,11 @@ them apart (source "guests").
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +39,9 @@ CREATE TABLE IF NOT EXISTS guest_links (
     revoked_by TEXT
 )
 """
+
+
+SELECT = "SELECT id, label, author, created, expires, revoked, revoked_by FROM guest_links"
 
 
 class LinkClosed(LookupError):
@@ -117,9 +122,30 @@ def _hash(token: str) -> str:
 class GuestLinks(StateFile):
     """Make, check, list and revoke links; `clock` is wall time (tests move it)."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path, per_minute: int = 60, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__(path, SCHEMA)
         self.clock = clock
+        self.per_minute = per_minute
+        self._sent: dict[int, collections.deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, link: GuestLink) -> float:
+        """0 if the link may send one more message now (and count it), else seconds to wait.
+
+        One budget per link for all its guests: a reload starts a new conversation, so a per
+        conversation limit alone would not stop a leaked link; revoking it does, this slows it.
+        """
+        now = self.clock()
+        with self._lock:
+            sent = self._sent.setdefault(link.number, collections.deque())
+            while sent and sent[0] <= now - 60:
+                sent.popleft()
+            if len(sent) >= self.per_minute:
+                return sent[0] + 60 - now
+            sent.append(now)
+            return 0.0
 
     def create(self, label: str, hours: float, author: str) -> tuple[GuestLink, str]:
         """A new link open for `hours`; returns it and its token (shown once)."""
@@ -136,11 +162,7 @@ class GuestLinks(StateFile):
 
     def get(self, number: int) -> GuestLink:
         with self._connect() as db:
-            row = db.execute(
-                "SELECT id, label, author, created, expires, revoked, revoked_by "
-                "FROM guest_links WHERE id = ?",
-                (number,),
-            ).fetchone()
+            row = db.execute(f"{SELECT} WHERE id = ?", (number,)).fetchone()
         if row is None:
             raise LookupError(f"no guest link {number}")
         return GuestLink(*row)
@@ -161,10 +183,7 @@ class GuestLinks(StateFile):
 
     def all(self) -> list[GuestLink]:
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT id, label, author, created, expires, revoked, revoked_by "
-                "FROM guest_links ORDER BY id DESC"
-            ).fetchall()
+            rows = db.execute(f"{SELECT} ORDER BY id DESC").fetchall()
         return [GuestLink(*row) for row in rows]
 
     def revoke(self, number: int, author: str) -> GuestLink:

@@ -102,6 +102,9 @@ class ConsoleSettings(BaseModel):
     guest_link_max_days: int = Field(
         30, ge=1, le=365, description="the longest a guest tester link may stay open"
     )
+    guest_messages_per_minute: int = Field(
+        60, ge=1, le=10000, description="messages a minute through one guest link, all guests"
+    )
 
     @field_validator("roles")
     @classmethod

@@ -8,6 +8,7 @@ so (410), an unknown one a 404 page; never a stack trace.
 from __future__ import annotations
 
 import html
+import math
 
 from aiohttp import web
 
@@ -115,6 +116,11 @@ async def guest_message(request: web.Request) -> web.Response:
             raise BadRequest(f"the message must have 1 to {MAX_TEXT} characters")
     except ValueError as error:
         return json_error(400, str(error))
+    wait = console.guests.allow(link)
+    if wait > 0:
+        response = json_error(429, "Many people are testing right now; try again in a minute.")
+        response.headers["Retry-After"] = str(math.ceil(wait))
+        return response
     for tag in link.tags:
         console.tags.add([(sender, CONVERSATION)], tag, f"guest link {link.number}")
     try:

@@ -85,6 +85,9 @@ def test_a_guest_chats_on_the_link_page_without_an_account(with_rasa):
         assert refused.status == 400
     assert guest.get("/api/conversations").status == 401
     assert guest.post(link["path"] + "/message", {"sender_id": sender, "text": ""}).status == 400
+    console.app[CONSOLE].guests.per_minute = 1  # the one message above used the link's minute
+    slowed = guest.post(link["path"] + "/message", {"sender_id": sender, "text": "again"})
+    assert slowed.status == 429 and 0 < int(slowed.headers["Retry-After"]) <= 60
 
 
 def test_revoked_expired_and_unknown_links_get_a_clear_page(with_rasa):
@@ -153,6 +156,20 @@ def test_tags_show_in_the_conversation_list_and_the_transcript(console):
     assert transcript["tags"] == ["needs corpus update"]
     user_turns = [t for t in transcript["turns"] if t["index"] is not None]
     assert [t["tags"] for t in user_turns] == [[], ["wrong org"]]
+
+
+def test_one_link_sends_at_most_its_messages_a_minute(tmp_path):
+    now = [1000.0]
+    links = GuestLinks(tmp_path / "c.db", per_minute=2, clock=lambda: now[0])
+    first, _ = links.create("pilot", 1, "maija")
+    second, _ = links.create("other", 1, "maija")
+    assert [links.allow(first), links.allow(first)] == [0, 0]
+    assert links.allow(first) == 60  # a whole minute until the first one leaves the window
+    assert links.allow(second) == 0  # each link has its own budget
+    now[0] += 30
+    assert links.allow(first) == 30
+    now[0] += 30
+    assert links.allow(first) == 0
 
 
 def test_a_link_label_becomes_a_tag_and_tokens_are_stored_hashed(tmp_path):
