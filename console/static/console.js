@@ -334,7 +334,7 @@ function viewSummary(main) {
     el("label", {}, "from ", el("input", { type: "date", name: "date_from", value: q.date_from || "" })),
     el("label", {}, "to ", el("input", { type: "date", name: "date_to", value: q.date_to || "" })),
     el("select", { name: "source", "aria-label": "source" },
-      ["users", "all", "tests"].map((s) => el("option", { value: s, selected: q.source === s }, `conversations: ${s}`))),
+      ["users", "all", "tests", "guests"].map((s) => el("option", { value: s, selected: q.source === s }, `conversations: ${s}`))),
     el("button", { type: "submit" }, "Show"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();

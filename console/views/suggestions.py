@@ -133,6 +133,7 @@ async def accept(request: web.Request) -> web.Response:
         return json_error(409, str(error))
     except LookupError as error:
         return json_error(404, str(error))
+    console.project.corpus_changed()  # a fixed title shows in the menus at once
     return web.json_response(_public(request, item))
 
 

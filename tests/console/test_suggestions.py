@@ -142,6 +142,12 @@ def test_suggested_from_the_inbox_then_accepted_by_an_admin(console):
     again = client.post("/api/suggestions/1/accept", {})
     assert again.status == 409 and "was accepted by staff.one" in again.json()["error"]
     assert client.get("/api/suggestions", status="pending").json()["items"] == []
+    fix = {"service": "vero.tax_card", "kind": "text", "field": "title", "language": "en",
+           "text": "Tax card for work", "reason": "https://www.vero.fi/en/"}  # fmt: skip
+    client.post("/api/suggestions", fix)
+    client.post("/api/suggestions/2/accept", {})
+    titles = {s["id"]: s["title"] for s in client.get("/api/meta").json()["services"]}
+    assert titles["vero.tax_card"] == "Tax card for work"  # the menus know the new title
 
 
 BAD = [
