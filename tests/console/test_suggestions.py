@@ -16,6 +16,7 @@ import yaml
 
 from console.context import CONSOLE
 from console.corpus_edit import Change, InvalidChange, apply_change, changed_file
+from console.state import ConsoleState
 from console.suggestions import Conflict, Source, Suggestions
 from knowledge.loader import load_corpus
 from tests.console.conftest import MINI_CORPUS, corpus_copy, pseudonym
@@ -233,3 +234,13 @@ def test_the_patch_commits_with_the_staff_member_as_author(book, tmp_path):
                          capture_output=True, text=True).stdout.strip()  # fmt: skip
     assert log == "anna.annotator|Corpus: add question (en) of vero.tax_card|asked in the inbox"
     assert questions(repo / "corpus", "vero.tax_card", "en")[-1] == QUESTION["text"]
+
+
+def test_forgetting_a_conversation_keeps_the_suggestions_made_from_it(book):
+    """A suggestion is staff's text, not conversation data: retention and `forget` leave it."""
+    state = ConsoleState(book.path)
+    source = Source(pseudonym("web-aaa"), 1)
+    book.propose(Change("vero.tax_card", "alias", "en", "tax paper"), "", "anna", source)
+    state.forget(["web-aaa"])
+    assert book.get(1)["conversation"] == source.conversation
+    assert book.counts()["pending"] == 1
