@@ -51,6 +51,9 @@ function suggestionForm(onSaved) {
       if (kind.value === "text") {
         const texts = data.texts[field.value] || {};
         current.append(`current ${field.value} (${lang}): `, texts[lang] || "– (none in this file)");
+        if (lang === "en" && field.value !== "verify") {
+          current.append(el("br"), "Accepted, this makes the service's translations in other languages outdated until they are updated (make translations lists them).");
+        }
         if (!text.value && texts[lang]) text.value = texts[lang];
       } else {
         current.append(`current questions (${lang}): `, (data.questions[lang] || []).join(" · ") || "–");
