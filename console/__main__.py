@@ -30,7 +30,7 @@ from console.annotations import Annotations
 from console.auth import MIN_PASSWORD, add_account, hash_password
 from console.conversations import ConversationIndex, build_turns
 from console.export import build_export, export_name
-from console.listing import Filters, select
+from console.listing import SOURCES, Filters, select
 from console.project import Project
 from console.pseudonyms import Pseudonyms, is_pseudonym
 from console.retention import parse_interval, purge, run_every
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     lst = sub.add_parser("list", help="list conversations, newest first")
     for name in ("q", "date_from", "date_to", "channel", "language", "intent"):
         lst.add_argument(f"--{name.replace('_', '-')}", dest=name, default="")
-    lst.add_argument("--source", default="all", choices=["all", "users", "tests"])
+    lst.add_argument("--source", default="all", choices=list(SOURCES))
     lst.add_argument("--fallback", action="store_true", help="only with an NLU fallback")
     lst.add_argument("--negative", action="store_true", help="only with negative feedback")
     lst.add_argument("--limit", type=int, default=50)

@@ -17,6 +17,7 @@ from aiohttp import web
 from console.annotations import Annotations
 from console.auth import Authenticator, LoginThrottle, Session, SessionStore
 from console.conversations import ConversationIndex
+from console.guests import GuestLinks
 from console.inbox import Inbox
 from console.project import Project
 from console.pseudonyms import Pseudonyms
@@ -25,6 +26,7 @@ from console.roles import RoleBook
 from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.store import TrackerStore
+from console.suggestions import Suggestions
 from console.tags import Tags
 from opastin.config import ROOT, Settings
 
@@ -61,6 +63,10 @@ class Console:
         self.annotations = Annotations(config.state_db, self.state)
         self.tags = Tags(config.state_db)
         self.project = project or Project(corpus_dir=project_settings.corpus_dir)
+        self.suggestions = Suggestions(
+            config.state_db, config.suggestions_dir, self.project.corpus_dir
+        )
+        self.guests = GuestLinks(config.state_db, config.guest_messages_per_minute)
         self.rasa = RasaClient(
             config.resolved_rasa_url(project_settings),
             config.resolved_rasa_token(project_settings),

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from console.guests import is_guest
 from console.masking import mask_data, mask_text
 from console.pseudonyms import Pseudonyms
 from console.store import ConversationKey, TrackerStore
@@ -253,6 +254,11 @@ class Summary:
     def test(self) -> bool:
         return self.sender_id.startswith(TEST_PREFIX)
 
+    @property
+    def guest(self) -> bool:
+        """A conversation of a guest tester link (console.guests)."""
+        return is_guest(self.sender_id)
+
     def as_json(self, tz: ZoneInfo) -> dict[str, Any]:
         return {
             "conversation": self.conversation,
@@ -266,6 +272,7 @@ class Summary:
             "negative_feedback": self.negative_feedback,
             "preview": self.preview,
             "test": self.test,
+            "guest": self.guest,
         }
 
 

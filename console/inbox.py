@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 from console.annotations import SCHEMA as ANNOTATIONS_SCHEMA
 from console.conversations import FEEDBACK_INTENT, TEST_PREFIX, build_turns
-from console.listing import day_start, query_day
+from console.guests import GUEST_PREFIX
+from console.listing import SOURCES, day_start, query_day
 from console.state import StateFile
 from console.store import TrackerStore
 from console.tags import CONVERSATION
@@ -131,7 +132,7 @@ class InboxFilters:
     clarifying: bool = False
     negative: bool = False
     annotated: str = ""  # "" | "yes" | "no"
-    source: str = "users"  # users | tests | all
+    source: str = "users"  # users | tests | guests | all (console.listing.SOURCES)
 
     @classmethod
     def from_query(cls, query: Any) -> InboxFilters:
@@ -141,8 +142,8 @@ class InboxFilters:
             return query.get(name) in {"1", "true", "on"}
 
         source = query.get("source") or "users"
-        if source not in {"all", "users", "tests"}:
-            raise ValueError("source: expected all, users or tests")
+        if source not in SOURCES:
+            raise ValueError("source: expected all, users, tests or guests")
         annotated = query.get("annotated") or ""
         if annotated not in {"", "yes", "no"}:
             raise ValueError("annotated: expected yes or no")
@@ -167,9 +168,15 @@ class InboxFilters:
         """The SQL condition on inbox_messages (alias m) and its parameters."""
         clauses: list[str] = []
         params: list[Any] = []
-        if self.source != "all":
-            clauses.append("m.test = ?")
-            params.append(int(self.source == "tests"))
+        guests = (GUEST_PREFIX, GUEST_PREFIX[:-1] + chr(ord("-") + 1))  # the prefix's id range
+        if self.source == "tests":
+            clauses.append("m.test = 1")
+        elif self.source == "guests":
+            clauses.append("m.sender_id >= ? AND m.sender_id < ?")
+            params.extend(guests)
+        elif self.source == "users":
+            clauses.append("m.test = 0 AND (m.sender_id < ? OR m.sender_id >= ?)")
+            params.extend(guests)
         if self.date_from:
             clauses.append("m.timestamp >= ?")
             params.append(day_start(self.date_from, tz))

@@ -26,15 +26,15 @@ class Filters:
     intent: str = ""
     fallback: bool = False
     negative: bool = False
-    source: str = "all"  # all | users | tests
+    source: str = "all"  # all | users | tests | guests (console.guests)
 
     @classmethod
     def from_query(cls, query: Any) -> Filters:
         """From URL query parameters; raises ValueError with a message on bad input."""
 
         source = query.get("source") or "all"
-        if source not in {"all", "users", "tests"}:
-            raise ValueError("source: expected all, users or tests")
+        if source not in SOURCES:
+            raise ValueError("source: expected all, users, tests or guests")
         return cls(
             q=(query.get("q") or "").strip()[:200],
             date_from=query_day(query, "date_from"),
@@ -49,7 +49,7 @@ class Filters:
 
     def matches(self, s: Summary, tz: ZoneInfo) -> bool:
         """Whether a conversation passes every filter that is set."""
-        if (self.source == "users" and s.test) or (self.source == "tests" and not s.test):
+        if self.source != "all" and self.source != source_of(s.test, s.guest):
             return False
         if self.date_from and s.last < day_start(self.date_from, tz):
             return False
@@ -66,6 +66,14 @@ class Filters:
         if self.negative and not s.negative_feedback:
             return False
         return not self.q or self.q.casefold() in s.search_text
+
+
+SOURCES = ("all", "users", "tests", "guests")
+
+
+def source_of(test: bool, guest: bool) -> str:
+    """Whose conversation: staff's Try it (tests), a guest tester link's, or a user's."""
+    return "tests" if test else "guests" if guest else "users"
 
 
 def query_day(query: Any, name: str) -> date | None:

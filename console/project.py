@@ -98,6 +98,11 @@ class Project:
                     )
         return found
 
+    def corpus_changed(self) -> None:
+        """Read the organisations and services again at next use (a suggestion was accepted)."""
+        for name in ("organisations", "services"):
+            self.__dict__.pop(name, None)
+
     @cached_property
     def rule_actions(self) -> dict[str, list[str]]:
         """Intent -> actions, from rules that start with just that intent (or an `or` of them)."""

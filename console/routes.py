@@ -15,14 +15,24 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from console.roles import Role
-from console.views import accounts, inbox, login, pages, review, summary, try_it
+from console.views import (
+    accounts,
+    guests,
+    inbox,
+    login,
+    pages,
+    review,
+    suggestions,
+    summary,
+    try_it,
+)
 
 
 class Access(enum.Enum):
     """Who may call a route: nobody in particular (the login form), or the least role needed
     (console.roles). State changes also need the session's CSRF token."""
 
-    PUBLIC = "public"  # no session: the login form and its stylesheet only
+    PUBLIC = "public"  # no session: the login form and its stylesheet; guest links' pages
     VIEWER = "viewer"  # any logged-in account: read, try the bot
     ANNOTATOR = "annotator"  # inbox annotations, tags, corrections, exports
     ADMIN = "admin"  # accounts' roles (train and publish later)
@@ -62,6 +72,18 @@ ROUTES = (
     Route("POST", "/api/inbox/export", inbox.export, Access.ANNOTATOR),
     Route("POST", "/api/tags", inbox.add_tags, Access.ANNOTATOR),
     Route("POST", "/api/tags/remove", inbox.remove_tags, Access.ANNOTATOR),
+    Route("GET", "/api/corpus/services/{service_id}", suggestions.service, Access.VIEWER),
+    Route("GET", "/api/suggestions", suggestions.listed, Access.VIEWER),
+    Route("POST", "/api/suggestions", suggestions.propose, Access.ANNOTATOR),
+    Route("POST", "/api/suggestions/{number}/accept", suggestions.accept, Access.ADMIN),
+    Route("POST", "/api/suggestions/{number}/reject", suggestions.reject, Access.ADMIN),
+    Route("GET", "/api/guest-links", guests.list_links, Access.ADMIN),
+    Route("POST", "/api/guest-links", guests.create_link, Access.ADMIN),
+    Route("POST", "/api/guest-links/{number}/revoke", guests.revoke_link, Access.ADMIN),
+    # Guests have no account: the link's token is checked by the handlers on every request.
+    Route("GET", "/guest/{token}", guests.guest_page, Access.PUBLIC),
+    Route("POST", "/guest/{token}/message", guests.guest_message, Access.PUBLIC),
+    Route("GET", "/guest.js", guests.guest_script, Access.PUBLIC),
     Route("GET", "/api/accounts", accounts.list_accounts, Access.ADMIN),
     Route("POST", "/api/accounts/{account}/role", accounts.set_role, Access.ADMIN),
 )

@@ -95,6 +95,17 @@ class ConsoleSettings(BaseModel):
         description="where inbox annotations go as labelled questions (make eval reads them)",
     )
 
+    suggestions_dir: Path = Field(
+        ROOT / "var" / "suggestions",
+        description="where knowledge suggestions are written as patches (one NNNN.patch each)",
+    )
+    guest_link_max_days: int = Field(
+        30, ge=1, le=365, description="the longest a guest tester link may stay open"
+    )
+    guest_messages_per_minute: int = Field(
+        60, ge=1, le=10000, description="messages a minute through one guest link, all guests"
+    )
+
     @field_validator("roles")
     @classmethod
     def _roles(cls, value: str) -> str:

@@ -102,7 +102,8 @@ function renderTurn(turn, options) {
       m.buttons && m.buttons.length ? el("div", { class: "buttons" }, m.buttons.map((b) => el("span", { class: "chip" }, b))) : null));
   const card = el("article", { class: "turn", "data-turn": turn.index, "data-testid": "turn" },
     el("div", { class: "bubble user" }, user.text),
-    nlu, flags.length ? el("div", { class: "flags" }, flags) : null,
+    nlu, turn.tags && turn.tags.length ? el("div", { class: "flags", "data-testid": "turn-tags" }, tagChips(turn.tags)) : null,
+    flags.length ? el("div", { class: "flags" }, flags) : null,
     entities, slots, actions, bots, renderAnswer(turn.answer));
   if (options && options.editable) card.append(correctionControls(turn, options));
   return card;
@@ -241,7 +242,7 @@ function viewConversations(main) {
       el("label", {}, el("input", { type: "checkbox", name: "fallback", value: "1", checked: q().fallback === "1" }), " fallback happened"),
       el("label", {}, el("input", { type: "checkbox", name: "negative", value: "1", checked: q().negative === "1" }), " negative feedback"),
       el("select", { name: "source", "aria-label": "source" },
-        ["all", "users", "tests"].map((s) => el("option", { value: s, selected: (q().source || "all") === s }, `show: ${s}`))),
+        ["all", "users", "tests", "guests"].map((s) => el("option", { value: s, selected: (q().source || "all") === s }, `show: ${s}`))),
       el("button", { type: "submit" }, "Filter"));
   };
   form.addEventListener("submit", (event) => {
@@ -263,7 +264,9 @@ function viewConversations(main) {
       el("td", {}, c.languages.join(", ")),
       el("td", {}, c.fallback ? el("span", { class: "tag warn" }, "fallback") : null,
         c.negative_feedback ? el("span", { class: "tag bad" }, "negative") : null,
-        c.test ? el("span", { class: "tag" }, "test") : null),
+        c.test ? el("span", { class: "tag" }, "test") : null,
+        c.guest ? el("span", { class: "tag" }, "guest") : null,
+        tagChips(c.tags, c.message_tags)),
       el("td", { class: "preview" }, c.preview)));
     const pager = el("div", { class: "pager" },
       `${data.offset + 1}–${data.offset + data.items.length} of ${data.total} `,
@@ -278,6 +281,12 @@ function viewConversations(main) {
   load();
 }
 
+// Staff tags (console.tags): the conversation's, then its messages' (marked as such).
+function tagChips(conversationTags, messageTags) {
+  return [...(conversationTags || []).map((t) => el("span", { class: "tag fix", "data-testid": "tag" }, t)),
+    ...(messageTags || []).map((t) => el("span", { class: "tag fix", "data-testid": "tag" }, `${t} (message)`))];
+}
+
 // ------------------------------------------------------------------ Transcript
 
 function viewTranscript(main, senderId) {
@@ -288,7 +297,8 @@ function viewTranscript(main, senderId) {
       const data = await api("GET", `/api/conversations/${encodeURIComponent(senderId)}`);
       const s = data.summary;
       header.replaceChildren(el("div", {}, el("h2", {}, "Conversation ", el("code", {}, senderId)),
-        s ? el("p", { class: "hint" }, `${fmtTime(s.started)} – ${fmtTime(s.last)} · ${s.messages} messages · ${s.channels.join(", ")} · ${s.languages.join(", ")}`) : null));
+        s ? el("p", { class: "hint" }, `${fmtTime(s.started)} – ${fmtTime(s.last)} · ${s.messages} messages · ${s.channels.join(", ")} · ${s.languages.join(", ")}`) : null,
+        data.tags.length ? el("p", { "data-testid": "conversation-tags" }, "tags: ", tagChips(data.tags)) : null));
       body.replaceChildren(...data.turns.map((t) => renderTurn(t, { editable: true, senderId, reload })));
     } catch (e) { showError(body, e); }
   };
@@ -324,7 +334,7 @@ function viewSummary(main) {
     el("label", {}, "from ", el("input", { type: "date", name: "date_from", value: q.date_from || "" })),
     el("label", {}, "to ", el("input", { type: "date", name: "date_to", value: q.date_to || "" })),
     el("select", { name: "source", "aria-label": "source" },
-      ["users", "all", "tests"].map((s) => el("option", { value: s, selected: q.source === s }, `conversations: ${s}`))),
+      ["users", "all", "tests", "guests"].map((s) => el("option", { value: s, selected: q.source === s }, `conversations: ${s}`))),
     el("button", { type: "submit" }, "Show"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -369,6 +379,8 @@ function route() {
   else if (hash === "summary") viewSummary(main);
   else if (hash === "inbox") viewInbox(main); // inbox.js
   else if (hash === "accounts") viewAccounts(main); // inbox.js
+  else if (hash === "suggestions") viewSuggestions(main); // suggest.js
+  else if (hash === "guests") viewGuests(main); // suggest.js
   else viewTry(main);
 }
 
@@ -382,6 +394,7 @@ async function start() {
   document.getElementById("user").textContent = state.meta.user;
   document.getElementById("role").textContent = ` (${state.meta.role})`;
   document.querySelector('nav a[data-view="accounts"]').hidden = state.meta.role !== "admin";
+  document.querySelector('nav a[data-view="guests"]').hidden = state.meta.role !== "admin";
   document.getElementById("logout").addEventListener("click", async () => {
     await api("POST", "/logout").catch(() => null);
     window.location.href = "/login";

@@ -59,7 +59,7 @@ function viewInbox(main) {
         [["", "annotated: any"], ["no", "not annotated"], ["yes", "annotated"]].map(([v, t]) =>
           el("option", { value: v, selected: (q().annotated || "") === v }, t))),
       el("select", { name: "source", "aria-label": "source" },
-        ["users", "all", "tests"].map((s) => el("option", { value: s, selected: (q().source || "users") === s }, `show: ${s}`))),
+        ["users", "all", "tests", "guests"].map((s) => el("option", { value: s, selected: (q().source || "users") === s }, `show: ${s}`))),
       el("button", { type: "submit", "data-testid": "inbox-filter" }, "Filter"));
   };
   form.addEventListener("submit", (event) => {
@@ -153,7 +153,8 @@ function viewInbox(main) {
             status.textContent = `${inboxState.selected.size} selected`;
           } })),
         el("td", {}, el("a", { href: `#conversation/${encodeURIComponent(item.conversation)}` }, fmtTime(item.time))),
-        el("td", { class: "preview" }, item.text),
+        el("td", { class: "preview" }, item.text, canDo("annotator") ? el("div", {}, el("button", { type: "button", class: "link",
+          "data-testid": "suggest-question", onclick: () => suggestFromMessage(item) }, "suggest as a question…")) : null),
         el("td", {}, item.intent || "?", " ", el("span", { class: "conf" }, item.confidence === null ? "" : item.confidence.toFixed(2))),
         el("td", {}, item.organisation || (item.answer ? item.answer : "")),
         el("td", {}, item.language || ""), el("td", {}, item.channel || ""),

@@ -16,6 +16,7 @@ from console.conversations import build_turns, with_corrections
 from console.export import build_export
 from console.listing import Filters, select
 from console.pseudonyms import is_pseudonym
+from console.tags import CONVERSATION
 
 
 async def _sender(request: web.Request) -> tuple[str, str]:
@@ -48,15 +49,30 @@ async def conversations(request: web.Request) -> web.Response:
         "languages": sorted({lang for s in summaries.values() for lang in s.languages}),
         "intents": sorted({i for s in summaries.values() for i in s.intents}),
     }
+    page = found[offset : offset + limit]
+    tags = console.tags.of(s.sender_id for s in page)
+    items = []
+    for summary in page:
+        item = summary.as_json(console.tz)
+        item["tags"] = _names(tags.get((summary.sender_id, CONVERSATION), []))
+        item["message_tags"] = sorted(
+            {t["tag"] for (sender, turn), found_tags in tags.items() for t in found_tags
+             if sender == summary.sender_id and turn != CONVERSATION}
+        )  # fmt: skip
+        items.append(item)
     return web.json_response(
         {
             "total": len(found),
             "offset": offset,
             "limit": limit,
-            "items": [s.as_json(console.tz) for s in found[offset : offset + limit]],
+            "items": items,
             "facets": facets,
         }
     )
+
+
+def _names(tags: list[dict[str, object]]) -> list[str]:
+    return [str(t["tag"]) for t in tags]
 
 
 async def transcript(request: web.Request) -> web.Response:
@@ -69,10 +85,16 @@ async def transcript(request: web.Request) -> web.Response:
     summaries = await asyncio.to_thread(console.index.refresh)
     summary = summaries.get(sender)
     turns = with_corrections(build_turns(events), console.state.corrections(sender))
+    tags = console.tags.of([sender])
+    for turn in turns:
+        turn["tags"] = (
+            _names(tags.get((sender, turn["index"]), [])) if turn["index"] is not None else []
+        )
     return web.json_response(
         {
             "conversation": conversation,
             "summary": summary.as_json(console.tz) if summary else None,
+            "tags": _names(tags.get((sender, CONVERSATION), [])),
             "turns": turns,
         }
     )

@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import re
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -370,6 +371,7 @@ def console_settings(tmp: Path, tracker: Path, **overrides: Any) -> ConsoleSetti
         "tracker_url": str(tracker),
         "state_db": tmp / "console.db",
         "stories_dir": tmp / "export" / "stories",
+        "suggestions_dir": tmp / "suggestions",
         "nlu_dir": tmp / "export" / "nlu",
         "questions_dir": tmp / "export" / "questions",
         "rasa_url": "http://127.0.0.1:9",  # nothing listens: Try it fails cleanly (502)
@@ -397,6 +399,11 @@ class Running:
         return client
 
 
+def corpus_copy(tmp: Path) -> Path:
+    """The mini corpus in a test's folder: accepted suggestions change it, never the repo's."""
+    return Path(shutil.copytree(MINI_CORPUS, tmp / "corpus"))
+
+
 @contextlib.contextmanager
 def running_console(tmp: Path) -> Iterator[Running]:
     """The console over a tracker store with the five sample conversations, in `tmp`."""
@@ -404,9 +411,7 @@ def running_console(tmp: Path) -> Iterator[Running]:
     write_store(tracker, sample_conversations(NOON_TODAY))
     clock = Clock()
     settings = console_settings(tmp, tracker)
-    app = make_app(
-        settings, Settings(corpus_dir=ROOT / "tests" / "data" / "mini_corpus"), clock=clock
-    )
+    app = make_app(settings, Settings(corpus_dir=corpus_copy(tmp)), clock=clock)
     with serve(app) as url:
         yield Running(url, clock, settings, tracker, app)
 

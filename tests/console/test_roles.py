@@ -46,9 +46,20 @@ ANNOTATOR_POSTS = [
     ("/api/tags/remove", {"tag": "needs corpus update", "conversations": [AAA]}),
     (f"/api/conversations/{AAA}/corrections", {"turn": 0, "intent": "greet"}),
     (f"/api/conversations/{AAA}/export", {}),
+    (
+        "/api/suggestions",
+        {"service": "vero.tax_card", "kind": "alias", "language": "en", "text": "verokortti"},
+    ),
+]
+ADMIN_ONLY = [
+    ("/api/suggestions/1/accept", {}),
+    ("/api/suggestions/1/reject", {}),
+    ("/api/guest-links", {"label": "pilot", "hours": 24}),
+    ("/api/guest-links/1/revoke", {}),
 ]
 VIEWER_GETS = ["/", "/api/meta", "/api/inbox", "/api/conversations", "/api/stats",
-               f"/api/conversations/{AAA}"]  # fmt: skip
+               f"/api/conversations/{AAA}", "/api/suggestions",
+               "/api/corpus/services/vero.tax_card"]  # fmt: skip
 
 
 @pytest.fixture
@@ -77,7 +88,9 @@ def test_every_route_declares_its_role():
         assert isinstance(route.access, Access), route.path
         assert route.access is Access.PUBLIC or isinstance(route.access.role, Role), route.path
     public = {(r.method, r.path) for r in ROUTES if r.access is Access.PUBLIC}
-    assert public == {("GET", "/login"), ("POST", "/login"), ("GET", "/login.css")}
+    assert public == {("GET", "/login"), ("POST", "/login"), ("GET", "/login.css"),
+                      ("GET", "/guest/{token}"), ("POST", "/guest/{token}/message"),
+                      ("GET", "/guest.js")}  # fmt: skip
 
 
 def test_the_app_has_no_route_outside_the_table(staffed):
@@ -90,7 +103,9 @@ def test_the_app_has_no_route_outside_the_table(staffed):
 def test_state_changes_need_more_than_a_viewer():
     """Only reading and trying the bot are open to viewers (logout ends one's own session)."""
     for route in ROUTES:
-        open_posts = {"/login", "/logout", "/api/try/new", "/api/try/message"}
+        # A guest link's token is its credential (console.guests); guests can only chat.
+        open_posts = {"/login", "/logout", "/api/try/new", "/api/try/message",
+                      "/guest/{token}/message"}  # fmt: skip
         if route.method == "POST" and route.path not in open_posts:
             assert route.access in {Access.ANNOTATOR, Access.ADMIN}, route.path
 
@@ -106,6 +121,7 @@ def test_a_viewer_reads_but_cannot_annotate_tag_correct_or_export(staffed):
         assert response.json() == {"error": "this needs the annotator role"}
     assert client.get("/api/accounts").status == 403
     assert not (staffed.settings.annotated_questions).exists()  # the export did not run
+    assert not staffed.settings.suggestions_dir.exists()  # nor the suggestion
 
 
 def test_an_account_without_a_role_is_a_viewer(staffed):
@@ -118,6 +134,10 @@ def test_an_annotator_annotates_but_does_not_manage_accounts(staffed):
     client = login(staffed, ANNOTATOR)
     for path, body in ANNOTATOR_POSTS:
         assert client.post(path, body).status == 200, path
+    for path, body in ADMIN_ONLY:
+        assert client.post(path, body).status == 403, path
+    assert client.get("/api/guest-links").status == 403
+    assert client.get("/api/suggestions").json()["items"][0]["status"] == "pending"
     assert client.get("/api/accounts").status == 403
     assert client.post(f"/api/accounts/{ANNOTATOR}/role", {"role": "admin"}).status == 403
 
