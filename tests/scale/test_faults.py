@@ -20,7 +20,15 @@ import pytest
 from tests.e2e.conftest import payload, post_json
 from tests.scale.conftest import BackgroundLoad, topology_settings
 from tests.scale.service_faults import PostgresServer, RedisServer
-from tools.loadtest import Conversation, LoadPlan, LoadReport, LocalTopology, audit, read_events
+from tools.loadtest import (
+    Conversation,
+    LoadPlan,
+    LoadReport,
+    LocalTopology,
+    audit,
+    audit_conversation,
+    read_events,
+)
 from tools.servers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -120,7 +128,7 @@ def test_postgresql_stopped_and_redis_restarted_under_load(
         {"sender": f"fi-{uuid.uuid4().hex[:8]}", "message": "Miten saan verokortin?",
          "metadata": {"language": "fi"}},
     )  # fmt: skip
-    time.sleep(pg_down + 30 - time.monotonic())
+    time.sleep(max(0.0, pg_down + 30 - time.monotonic()))
     pg_restart = time.monotonic()
     postgres.start()
     pg_back = time.monotonic()
@@ -133,9 +141,18 @@ def test_postgresql_stopped_and_redis_restarted_under_load(
     redis_back = time.monotonic()
     conversations, seconds = load.wait(plan.time_limit + 60)
     report = LoadReport("PostgreSQL stopped 30 s, then Redis restarted", conversations, seconds)
-    report.problems = audit(topology.tracker_db_url, try_again_is_not_taken(conversations))
+    stored = read_events(topology.tracker_db_url, [c.sender_id for c in conversations])
+    report.problems = [
+        problem
+        for taken in try_again_is_not_taken(conversations)
+        for problem in audit_conversation(taken, stored.get(taken.sender_id, []))
+    ]
     print(report.format())
-    print(f"PostgreSQL down {pg_restart - pg_down:.1f} s, Redis {redis_restart - redis_down:.1f} s")
+    tries = sum(t.kind == TRY_AGAIN for t in report.turns)
+    print(
+        f"PostgreSQL down {pg_restart - pg_down:.1f} s, Redis {redis_restart - redis_down:.1f} s; "
+        f"{len(report.turns) - tries} turns answered (audited), {tries} asked to try again"
+    )
 
     assert status == 200 and payload(finnish)["reason"] == "try_again", (status, finnish)
     assert payload(finnish)["language"] == "fi" and "Yritä uudelleen" in finnish[0]["text"]
@@ -161,7 +178,6 @@ def test_postgresql_stopped_and_redis_restarted_under_load(
     assert [p.popen.pid for stack in topology.rasa for p in stack.processes] == rasa_pids
     assert all(p.popen.poll() is None for stack in topology.rasa for p in stack.processes)
     # Nothing written over a stored conversation: each still has its one session.
-    stored = read_events(topology.tracker_db_url, [c.sender_id for c in conversations])
     for sender, events in stored.items():
         assert sum(e["event"] == "session_started" for e in events) == 1, sender
 
