@@ -21,14 +21,17 @@ which is).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import RedisError
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -81,5 +84,16 @@ class AtomicRedisLockStore(RedisLockStore):
         self._change(conversation_id, lambda lock: lock.remove_ticket_for(ticket_number))
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        """Return the ticket; the key goes with the last ticket (one step, not three)."""
-        self.finish_serving(conversation_id, ticket_number)
+        """Return the ticket; the key goes with the last ticket (one step, not three).
+
+        Rasa calls this after the message was processed and stored. If Redis cannot be reached
+        now, raising would turn a stored answer into an error; the ticket expires by itself
+        after its lifetime instead (and a restarted Redis has lost it anyway).
+        """
+        try:
+            self.finish_serving(conversation_id, ticket_number)
+        except RedisError as error:
+            logger.warning(
+                "lock store: ticket not returned (%s); it expires after its lifetime",
+                type(error).__name__,
+            )

@@ -10,13 +10,15 @@ refuses bad requests before they reach the bot:
   or change a widget or Telegram conversation;
 - more messages than the rate limits allow (rate_limit.py) with 429 and Retry-After; the
   message is not processed, so the conversation stays as it was.
+
+A message that could not be processed or stored (PostgreSQL or Redis failing) is answered with
+the polite "please try again" reply (turn_guard.py), not a 500.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,8 +31,7 @@ from sanic.response import HTTPResponse
 
 from connectors.rate_limit import MessageLimits
 from connectors.session_ids import rest_sender_error
-
-logger = logging.getLogger(__name__)
+from connectors.turn_guard import agent_domain, apology, handle_turn, message_language
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 2000
@@ -122,22 +123,17 @@ class ValidatedRestInput(RestInput):
                     headers={"Retry-After": str(retry_after)},
                 )
             collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        body["message"],
-                        collector,
-                        body["sender"],
-                        input_channel=self.name(),
-                        metadata=body["metadata"],
-                    )
-                )
-            except Exception:
-                logger.exception("rest: processing a message failed")
-                return response.json(
-                    {"error": "the assistant could not process the message; please retry"},
-                    status=500,
-                )
+            message = UserMessage(
+                body["message"],
+                collector,
+                body["sender"],
+                input_channel=self.name(),
+                metadata=body["metadata"],
+            )
+            if await handle_turn(on_new_message, message):  # not processed or not stored
+                language = message_language(body["metadata"])
+                polite = apology(agent_domain(request.app), language)
+                return response.json([{"recipient_id": body["sender"], **polite}])
             return response.json(collector.messages)
 
         return webhook

@@ -19,6 +19,9 @@ Named in credentials.yml as `connectors.socketio.PersistentSocketIOInput`. Why n
   from a configured origin (`cors_allowed_origins`; default: the local chat page).
 - Bad input (not an object, no text, too long, metadata that is not an object) is refused with
   an `invalid_message` event that says why, instead of an exception in the server log.
+- A turn's replies are sent once the turn is stored; a message that could not be processed or
+  stored (PostgreSQL or Redis failing) gets the polite "please try again" reply (turn_guard.py)
+  instead of silence.
 
 It runs inside the Rasa server (.venvs/rasa, Python 3.10) and uses only Rasa's dependencies.
 """
@@ -41,6 +44,7 @@ from socketio import AsyncServer
 
 from connectors.rate_limit import MessageLimits
 from connectors.session_ids import SessionIds, load_secret
+from connectors.turn_guard import agent_domain, apology, handle_turn, message_language
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +108,22 @@ class WebchatOutput(SocketIOOutput):
         await self._send_message(recipient_id, {"custom": json_message})
 
 
+class HeldWebchatOutput(WebchatOutput):
+    """Holds a turn's replies until the turn is stored (turn_guard.py), then sends them."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.held: list[tuple[str, Any]] = []
+
+    async def _send_message(self, socket_id: str, message: Any) -> None:
+        self.held.append((socket_id, message))
+
+    async def release(self) -> None:
+        for socket_id, held in self.held:
+            await super()._send_message(socket_id, held)
+        self.held.clear()
+
+
 class _CorsAwareBlueprint(SocketBlueprint):
     """Attaches the socket.io server like Rasa does, keeping sanic-cors off its path."""
 
@@ -115,6 +135,7 @@ class _CorsAwareBlueprint(SocketBlueprint):
             setattr(request.ctx, SANIC_CORS_EVALUATED, "1")
             return await sio.handle_request(request)
 
+        self.ctx.app = app  # its agent's domain has the "please try again" texts
         app.add_route(engineio, path, methods=["GET", "POST", "OPTIONS"], name="opastin_socketio")
         app.enable_websocket()
         Blueprint.register(self, app, options)
@@ -252,14 +273,16 @@ class PersistentSocketIOInput(SocketIOInput):
                     namespace=namespace,
                 )
                 return
+            output = HeldWebchatOutput(sio, self.bot_message_evt)
             message = UserMessage(
-                text,
-                WebchatOutput(sio, self.bot_message_evt),
-                sender_id,
-                input_channel=self.name(),
-                metadata=metadata,
+                text, output, sender_id, input_channel=self.name(), metadata=metadata
             )
-            await on_new_message(message)
+            if await handle_turn(on_new_message, message):  # not processed or not stored
+                domain = agent_domain(getattr(socketio_webhook.ctx, "app", None))
+                polite = apology(domain, message_language(metadata))
+                await WebchatOutput(sio, self.bot_message_evt).send_response(sender_id, polite)
+                return
+            await output.release()
 
         return socketio_webhook
 

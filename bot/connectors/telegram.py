@@ -16,6 +16,8 @@ as raw JSON. This one:
   retry them;
 - renders bot buttons as inline keyboards and feeds a pressed button's payload back to
   the bot; sends only the text of custom payloads; splits long texts at 4096 characters.
+- sends a turn's messages once the turn is stored, and a polite "please try again" in the
+  user's language when it could not be processed or stored (turn_guard.py).
 
 Settings come from credentials.yml values or the environment (see docs/telegram.md), so the
 default credentials.yml needs no token: without one the channel stays disabled and its
@@ -36,6 +38,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.domain import Domain
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -55,6 +58,7 @@ from .telegram_protocol import (
     split_message,
 )
 from .telegram_state import TelegramState
+from .turn_guard import agent_domain, apology, handle_turn, message_language
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +117,22 @@ class TelegramOutput(OutputChannel):
             await self.send_text_message(recipient_id, text)
         else:
             logger.debug("telegram: custom payload %r not shown", json_message.get("type"))
+
+
+class HeldTelegramOutput(TelegramOutput):
+    """Holds a turn's messages until the turn is stored (turn_guard.py), then sends them."""
+
+    def __init__(self, api: BotApi, buttons: ButtonPayloads) -> None:
+        super().__init__(api, buttons)
+        self.held: list[tuple[str, dict[str, Any]]] = []
+
+    async def _send(self, method: str, **params: Any) -> None:
+        self.held.append((method, params))
+
+    async def release(self) -> None:
+        for method, params in self.held:
+            await super()._send(method, **params)
+        self.held.clear()
 
 
 class TelegramInput(InputChannel):
@@ -243,7 +263,9 @@ class TelegramInput(InputChannel):
                 return response.json({"error": "an update is a JSON object"}, 400)
             self.share_state(request.app)  # a model loaded later brings its lock store
             try:
-                outcome = await self.handle_update(update, on_new_message)
+                outcome = await self.handle_update(
+                    update, on_new_message, agent_domain(request.app)
+                )
             except Exception:
                 # Telegram resends an update until it gets 200: log, never loop on a bad one.
                 logger.exception("telegram: update %s failed", update.get("update_id"))
@@ -253,22 +275,31 @@ class TelegramInput(InputChannel):
         return telegram
 
     async def handle_update(
-        self, update: dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self,
+        update: dict[str, Any],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        domain: Domain | None = None,
     ) -> str:
-        """Hand one update to the bot; returns what was done, for the log and the response."""
+        """Hand one update to the bot; returns what was done, for the log and the response.
+
+        `domain` (the loaded model's) has the "please try again" texts for a failed turn.
+        """
         if not self._seen_updates.first_time(update.get("update_id")):
             return "duplicate"
         incoming = parse_update(update)
         if incoming.outcome == "button":
-            return await self._handle_button(incoming, on_new_message)
+            return await self._handle_button(incoming, on_new_message, domain)
         for text in incoming.texts:
-            await on_new_message(self._user_message(text, incoming))
+            await self._turn(on_new_message, text, incoming, domain)
         if incoming.reply:
             await self.output.send_text_message(str(incoming.chat), incoming.reply)
         return incoming.outcome
 
     async def _handle_button(
-        self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self,
+        incoming: Incoming,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        domain: Domain | None,
     ) -> str:
         """Stop the button's spinner, then send its payload to the bot as the user's message."""
         payload = self.buttons.payload(incoming.button_data)
@@ -282,13 +313,29 @@ class TelegramInput(InputChannel):
             logger.warning("telegram: answerCallbackQuery failed: %s", error)
         if not payload or incoming.chat is None:
             return "ignored:button"
-        await on_new_message(self._user_message(payload, incoming))
+        await self._turn(on_new_message, payload, incoming, domain)
         return "button"
 
-    def _user_message(self, text: str, incoming: Incoming) -> UserMessage:
+    async def _turn(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        incoming: Incoming,
+        domain: Domain | None,
+    ) -> None:
+        """One user message: its replies once it is stored, else the polite "try again"."""
+        output = HeldTelegramOutput(self.api, self.buttons)
+        message = self._user_message(text, incoming, output)
+        if await handle_turn(on_new_message, message):
+            polite = apology(domain, message_language(message.metadata))
+            await self.output.send_response(message.sender_id, polite)
+            return
+        await output.release()
+
+    def _user_message(self, text: str, incoming: Incoming, output: OutputChannel) -> UserMessage:
         return UserMessage(
             text,
-            self.output,
+            output,
             sender_id(incoming.chat),
             input_channel=self.name(),
             metadata=message_metadata(incoming.chat, incoming.sender),

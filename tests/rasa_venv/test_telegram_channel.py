@@ -10,10 +10,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from connectors.telegram import TelegramInput
+from connectors.telegram import TelegramInput, TelegramOutput
 from connectors.telegram_api import BotApi, TelegramApiError
 from connectors.telegram_protocol import TelegramSettings, utf16_length
+from connectors.turn_guard import RESPONSE
 from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import LockError
+from rasa.shared.core.domain import Domain
 
 from tests.fakes.telegram_bot_api import FakeBotApi
 
@@ -127,7 +130,7 @@ def test_a_pressed_button_is_acknowledged_then_its_payload_sent_to_the_bot() -> 
     message = received[0]
     assert (message.sender_id, message.input_channel) == ("telegram-2002", "telegram")
     assert message.metadata == {"telegram_chat_id": 2002, "language": "fi"}
-    assert message.output_channel is channel.output
+    assert isinstance(message.output_channel, TelegramOutput)  # held until the turn is stored
 
 
 def test_updates_are_handled_once_and_unreadable_ones_answered_politely() -> None:
@@ -154,6 +157,39 @@ def test_updates_are_handled_once_and_unreadable_ones_answered_politely() -> Non
         assert run(channel, deliver()) == ["answered", "duplicate", "text_only_reply"]
         assert received == ["/restart", "/greet"], "one command, two intents, handled once"
         assert len(texts_to(api, 4)) == 1 and "text" in texts_to(api, 4)[0]
+
+
+def test_a_turn_that_failed_gets_try_again_in_the_users_language_and_nothing_else() -> None:
+    """A lock store or tracker store failure: the user is asked to try again, in Finnish for a
+    Finnish Telegram client; what the bot said before the failure is not sent."""
+    finnish = [{"type": "slot", "name": "language", "value": "fi"}]
+    variants = [{"text": "Yritä uudelleen.", "condition": finnish}, {"text": "Please try again."}]
+    domain = Domain.from_dict({"responses": {RESPONSE: variants}})
+
+    async def fails(message: UserMessage) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "half an answer")
+        raise LockError("Could not acquire lock")
+
+    async def answers(message: UserMessage) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "the answer")
+
+    def update(number: int, chat: int, language: str) -> dict[str, Any]:
+        sender = {"id": chat, "language_code": language}
+        chat_of = {"id": chat, "type": "private"}
+        return {"update_id": number, "message": {"from": sender, "chat": chat_of, "text": "hi"}}
+
+    with FakeBotApi(TOKEN) as api:
+        channel = channel_for(api)
+
+        async def deliver() -> None:
+            await channel.handle_update(update(1, 5, "fi"), fails, domain)
+            await channel.handle_update(update(2, 6, "en"), fails, domain)
+            await channel.handle_update(update(3, 7, "fi"), answers, domain)
+
+        run(channel, deliver())
+        assert texts_to(api, 5) == ["Yritä uudelleen."]
+        assert texts_to(api, 6) == ["Please try again."]
+        assert texts_to(api, 7) == ["the answer"]
 
 
 def test_a_token_telegram_rejects_is_reported_not_retried_forever() -> None:
