@@ -15,7 +15,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import yaml
 from connectors.turn_guard import REASON, RESPONSE, apology, handle_turn, message_language
 from lock_store import AtomicRedisLockStore
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -27,6 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from tracker_store import ReliableSQLTrackerStore, TrackerStoreUnavailable, watched_turn
 
 from opastin.stack import BOT_DIR
+from opastin.yaml_files import read_yaml
 from tools.servers import free_port
 
 SENDER = "rest-user-1"
@@ -35,7 +35,7 @@ SENDER = "rest-user-1"
 @pytest.fixture(scope="module")
 def domain() -> Domain:
     """bot/domain.yml's apology texts (loading the whole domain takes seconds)."""
-    responses = yaml.load((BOT_DIR / "domain.yml").read_text(), Loader=yaml.CSafeLoader)
+    responses = read_yaml(BOT_DIR / "domain.yml")
     return Domain.from_dict({"responses": {RESPONSE: responses["responses"][RESPONSE]}})
 
 
