@@ -238,3 +238,15 @@ def test_the_action_server_and_the_data_stores_are_on_internal_networks() -> Non
     assert compose["networks"]["actions"].get("internal") is True
     assert compose["networks"]["data"].get("internal") is True
     assert all(nets for nets in networks.values()), "no service on the default network"
+
+
+def test_each_image_pip_installs_its_own_group_constrained_by_its_lock() -> None:
+    """What tests/images/ runs in scratch venvs (`make test-images`), read the same way."""
+    from tests.dockerfiles import pip_install
+
+    for dockerfile, group in (("Dockerfile.actions", "actions"), ("Dockerfile.rasa", "rasa")):
+        install = pip_install(DEPLOY / dockerfile, ROOT)
+        assert install.group == group, dockerfile
+        lock = install.arguments[install.arguments.index("-c") + 1]
+        assert Path(lock) == ROOT / "requirements" / f"{group}.lock", dockerfile
+        assert install.arguments[install.arguments.index("-r") + 1] == install.group_file
