@@ -35,7 +35,7 @@ test-rasa: setup  ## unit tests of bot/'s Python code, in the Rasa venv (fast, n
 	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
 
 test-images: setup  ## build each image's Python env as its Dockerfile does; train / serve with it (slow)
-	@OPASTIN_TEST_IMAGES=1 $(ACTIONS_PY) -m pytest tests/images --durations=5
+	@TEST_IMAGE_ENVIRONMENTS=1 $(ACTIONS_PY) -m pytest tests/images --durations=5
 
 # The fast tier, for after a small change: no servers, browsers or system packages. It
 # assumes the venvs are set up (`make setup` once) and does not re-check them.

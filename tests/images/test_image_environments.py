@@ -21,7 +21,7 @@ wheel then comes from pip's configured local wheels).
 
 Cost: pip downloads and unpacks ~1.7 GB (actions) and ~2.7 GB (Rasa) per run; the registry
 here sends nothing pip may cache. Measured on the shared 2-core machine: see the lead's report
-(far above the suite's budget), so these run only with OPASTIN_TEST_IMAGES=1
+(far above the suite's budget), so these run only with TEST_IMAGE_ENVIRONMENTS=1
 (`make test-images`), never silently: without it they are reported as skipped.
 """
 
@@ -46,7 +46,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(5400),  # downloads and unpacks GBs; pyproject's 900 s is for one test
     pytest.mark.skipif(
-        os.environ.get("OPASTIN_TEST_IMAGES") != "1",
+        os.environ.get("TEST_IMAGE_ENVIRONMENTS") != "1",
         reason="builds both images' environments from scratch (minutes, GBs): make test-images",
     ),
 ]
