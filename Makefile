@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: translations coverage audit help setup web run console test test-rasa check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
+.PHONY: translations coverage audit help setup web run console test test-rasa test-images check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
 
 help:  ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ test:  ## set up what is missing, lint, type check, then run every test (unit, R
 
 test-rasa: setup  ## unit tests of bot/'s Python code, in the Rasa venv (fast, no model)
 	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
+
+test-images: setup  ## build each image's Python env as its Dockerfile does; train / serve with it (slow)
+	@TEST_IMAGE_ENVIRONMENTS=1 $(ACTIONS_PY) -m pytest tests/images --durations=5
 
 # The fast tier, for after a small change: no servers, browsers or system packages. It
 # assumes the venvs are set up (`make setup` once) and does not re-check them.

@@ -1,7 +1,8 @@
 """Start the action server: check settings and load the search index first, then serve.
 
 A missing or corrupt index stops the start-up here with a message that says how to build
-it, instead of failing on the first user question.
+it, instead of failing on the first user question. Browsers get no CORS permission: only Rasa
+calls this server.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import sys
 from embeddings.index import IndexError_
 from knowledge.loader import CorpusError
 from opastin.config import settings
+
+# Only Rasa calls the action server, server to server; no browser ever should. rasa-sdk's
+# default ("*") would let any web page a staff member or neighbour opens post to /webhook from
+# their browser. None: no Access-Control-Allow-Origin on any response (docs/security.md).
+CORS_ORIGINS = None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     executor = ActionExecutor()
     executor.register_package("actions")
     os.environ.setdefault("SANIC_HOST", config.host)
-    run(executor, port=args.port or config.actions_port)
+    run(executor, port=args.port or config.actions_port, cors_origins=CORS_ORIGINS)
     return 0
 
 

@@ -10,8 +10,9 @@ tools/loadtest/) with the variables deploy/endpoints.yml reads:
 
 It tries until PREFLIGHT_TIMEOUT seconds (default 60) have passed, which covers a database
 that is still starting, then exits 1 with what failed and why; 0 when both answer. A password
-left at the placeholder of .env.example is refused at once: docker-compose can only refuse an
-unset variable, and a deployment on `change-me` would look healthy.
+or session secret left at the placeholder of .env.example is refused at once, as is a session
+secret too short to sign the widget's ids: docker-compose can only refuse an unset variable,
+and a deployment on `change-me` would look healthy.
 Runs in Rasa's Python environment (SQLAlchemy, psycopg2 and redis come with Rasa).
 """
 
@@ -23,14 +24,23 @@ import sys
 import time
 from collections.abc import Callable
 
+from connectors.session_ids import MIN_SECRET_CHARS, SECRET_ENV
+
 # The placeholder values of .env.example (compared ignoring case and surrounding spaces).
 PLACEHOLDER_SECRETS = {"change-me", "changeme"}
-SECRETS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD")
+SECRETS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", SECRET_ENV)
 
 
 def placeholder_secrets(env: dict[str, str]) -> list[str]:
     """The secret variables that still hold a placeholder value."""
     return [name for name in SECRETS if env.get(name, "").strip().lower() in PLACEHOLDER_SECRETS]
+
+
+def short_session_secret(env: dict[str, str]) -> bool:
+    """A session secret set but too short to sign ids (unset: the connector keeps its own file,
+    which `make run` uses; compose requires it to be set)."""
+    secret = env.get(SECRET_ENV)
+    return secret is not None and len(secret) < MIN_SECRET_CHARS
 
 
 def check_postgres(env: dict[str, str], timeout: float) -> None:
@@ -112,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"preflight: error: {', '.join(placeholders)} still the placeholder of "
             ".env.example: set secrets of your own in .env and start again",
+            file=sys.stderr,
+        )
+        return 1
+    if short_session_secret(env):
+        print(
+            f"preflight: error: {SECRET_ENV} is shorter than {MIN_SECRET_CHARS} characters: set "
+            "a random one in .env (every Rasa replica shares it) and start again",
             file=sys.stderr,
         )
         return 1

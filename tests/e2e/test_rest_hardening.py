@@ -71,6 +71,22 @@ def test_http_api_is_not_exposed_by_default(stack):
     assert "Access-Control-Allow-Origin" not in headers
 
 
+def test_the_action_server_gives_browsers_no_cors_permission(stack):
+    """Only Rasa calls the action server; rasa-sdk's default would answer any origin with `*`."""
+    origin = {"Origin": "https://evil.example"}
+    code, _, headers = get(f"{stack.actions_url}/health", origin)
+    assert code == 200
+    assert "Access-Control-Allow-Origin" not in headers
+    preflight = {**origin, "Access-Control-Request-Method": "POST"}
+    request = urllib.request.Request(f"{stack.actions_url}/webhook", method="OPTIONS")
+    for name, value in preflight.items():
+        request.add_header(name, value)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        allowed = dict(response.headers)
+    assert "Access-Control-Allow-Origin" not in allowed
+    assert "Access-Control-Allow-Methods" not in allowed
+
+
 def test_http_api_requires_the_token_and_cors_is_restricted(prepared, tmp_path):
     settings = e2e_settings(tmp_path).model_copy(
         update={"rasa_api_token": "s3cret-token", "cors_origins": "https://www.hel.fi"}

@@ -28,6 +28,7 @@ def environment(redis_options: dict, monkeypatch: pytest.MonkeyPatch) -> dict[st
         "REDIS_HOST": str(redis_options["host"]),
         "REDIS_PORT": str(redis_options["port"]),
         "REDIS_PASSWORD": str(redis_options["password"]),
+        "OPASTIN_SESSION_SECRET": "s" * 48,
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -81,7 +82,7 @@ def test_first_line_keeps_the_type_and_the_first_line() -> None:
     assert preflight.first_line(RuntimeError()) == "RuntimeError: "
 
 
-@pytest.mark.parametrize("name", ["POSTGRES_PASSWORD", "REDIS_PASSWORD"])
+@pytest.mark.parametrize("name", ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "OPASTIN_SESSION_SECRET"])
 @pytest.mark.parametrize("value", ["change-me", " Change-Me ", "changeme"])
 def test_a_placeholder_password_is_refused_before_connecting(
     environment, capsys, name: str, value: str, monkeypatch: pytest.MonkeyPatch
@@ -100,3 +101,31 @@ def test_the_placeholder_is_the_one_env_example_ships() -> None:
     shipped = dict(re.findall(r"^(\w+)=(.*)$", example, flags=re.MULTILINE))
     for name in preflight.SECRETS:
         assert shipped[name].lower() in preflight.PLACEHOLDER_SECRETS, name
+
+
+@pytest.mark.parametrize("value", ["", "x" * 31, "short-but-not-the-placeholder"])
+def test_a_short_session_secret_is_refused_before_connecting(
+    environment, capsys, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connector would refuse it only once Rasa starts; preflight says so first, at once."""
+    monkeypatch.setenv("OPASTIN_SESSION_SECRET", value)
+    started = time.monotonic()
+    assert preflight.main(["--timeout", "30"]) == 1
+    assert time.monotonic() - started < 1
+    out, error = capsys.readouterr()
+    assert "OPASTIN_SESSION_SECRET is shorter than 32 characters" in error
+    assert out == "", "nothing was tried"
+
+
+def test_a_long_session_secret_or_none_passes_to_the_connection_checks(
+    environment, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """32 characters pass; unset is the connector's own file (`make run`, the load test)."""
+    for secret in ("y" * 32, None):
+        if secret is None:
+            monkeypatch.delenv("OPASTIN_SESSION_SECRET")
+        else:
+            monkeypatch.setenv("OPASTIN_SESSION_SECRET", secret)
+        assert preflight.main(["--timeout", "1"]) == 1  # PostgreSQL is not there
+        out, error = capsys.readouterr()
+        assert "Redis (lock store)" in out and "OPASTIN_SESSION_SECRET" not in error

@@ -5,7 +5,8 @@ The image trains the model at build time: a pipeline component whose package the
 venv. So the image must install the venv's dependency group with the venv's lock as
 constraints, and that group, with what its packages require, must provide every library that
 bot/'s code and the pipeline's components import. Read in the Rasa venv, whose installed
-packages' metadata say which distribution provides which import.
+packages' metadata say which distribution provides which import. tests/images/ runs the
+Dockerfile's pip command in a scratch venv and trains with it (`make test-images`).
 """
 
 from __future__ import annotations
@@ -25,16 +26,12 @@ from packaging.utils import canonicalize_name
 
 from opastin.config import ROOT
 from opastin.stack import BOT_DIR
+from tests.dockerfiles import final_stage
 from tests.python_imports import imported_names
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile.rasa"
 PYPROJECT = tomli.loads((ROOT / "pyproject.toml").read_text())
 GROUP = "rasa"  # the runtime group of .venvs/rasa ("rasa-dev" holds the test tools)
-
-
-def final_stage(dockerfile: str) -> str:
-    """The instructions of the image's last build stage (earlier stages only prepare files)."""
-    return re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[-1]
 
 
 def group_requirements() -> list[Requirement]:

@@ -12,8 +12,10 @@ import copy
 import functools
 import re
 import subprocess
+from functools import cache
 from pathlib import Path
 
+import pytest
 import yaml
 
 from opastin.config import ROOT
@@ -33,6 +35,7 @@ def compose_config(env_file: Path = ROOT / ".env.example") -> subprocess.Complet
     )
 
 
+@cache  # docker-compose takes a second or more per call; the files do not change in a run
 def config() -> dict:
     """The resolved compose file, a fresh copy for each test (docker-compose runs once)."""
     return copy.deepcopy(_resolved_config())
@@ -158,12 +161,100 @@ def test_retention_runs_as_a_service_on_a_schedule() -> None:
     assert command[command.index("--every") + 1] == "24h"
     env = retention["environment"]
     assert env["CONSOLE_RETENTION_DAYS"] == "90"  # .env.example's RETENTION_DAYS
-    assert env["CONSOLE_TRACKER_URL"].startswith("postgresql://opastin:")
+    assert env["CONSOLE_TRACKER_URL"].startswith("postgresql://opastin_console:")
     assert env["CONSOLE_TRACKER_URL"].endswith("@postgres:5432/opastin")
     assert retention["depends_on"]["postgres"]["condition"] == "service_healthy"
     actions = config()["services"]["actions"]
     assert retention["image"] == actions["image"] and retention["build"] == actions["build"]
-    (volume,) = retention["volumes"]  # host:container:mode
-    host, container, mode = volume.split(":")
-    assert (Path(host).name, container, mode) == ("console", "/app/console", "ro")
-    assert (Path(host) / "__main__.py").exists()
+    # The console's code is in the image, not mounted from the host.
+    assert "volumes" not in retention
+    assert "COPY console ./console\n" in (DEPLOY / "Dockerfile.actions").read_text()
+    assert (ROOT / "console" / "__main__.py").exists()
+
+
+POSTGRES_INIT = "/docker-entrypoint-initdb.d/"
+
+
+def test_rasa_and_the_console_log_in_with_their_own_roles_not_the_administrator() -> None:
+    """The roles deploy/postgres-roles.sh makes (tests/scale/test_db_roles.py runs it on a
+    real PostgreSQL); the administrator's password reaches no service but the database."""
+    services = config()["services"]
+    postgres = services["postgres"]["environment"]
+    rasa = services["rasa"]["environment"]
+    assert rasa["POSTGRES_USER"] == postgres["RASA_DB_USER"] == "opastin_rasa"
+    assert rasa["POSTGRES_USER"] != postgres["POSTGRES_USER"]
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "POSTGRES_PASSWORD: ${RASA_DB_PASSWORD:?" in compose
+    url = services["retention"]["environment"]["CONSOLE_TRACKER_URL"]
+    assert url.startswith(f"postgresql://{postgres['CONSOLE_DB_USER']}:")
+    assert "${CONSOLE_DB_PASSWORD:?" in compose.split("CONSOLE_TRACKER_URL:")[1].splitlines()[0]
+    users = {name: s.get("environment", {}) for name, s in services.items() if name != "postgres"}
+    admin_password = "${POSTGRES_PASSWORD"
+    leaks = [
+        line.split(":")[0].strip()
+        for line in compose.split("\n  postgres:")[0].splitlines()
+        if admin_password in line
+    ]
+    assert leaks == [], f"the administrator's password is given to: {leaks} ({sorted(users)})"
+    (init,) = [v for v in services["postgres"]["volumes"] if POSTGRES_INIT in v]
+    host, container, mode = init.split(":")
+    assert Path(host) == DEPLOY / "postgres-roles.sh" and mode == "ro"
+    assert container.endswith(".sh") and Path(host).stat().st_mode & 0o111, "executable"
+
+
+@pytest.mark.parametrize("name", ["POSTGRES_PASSWORD", "RASA_DB_PASSWORD", "CONSOLE_DB_PASSWORD"])
+def test_the_roles_script_refuses_placeholder_passwords(name: str, tmp_path: Path) -> None:
+    psql = tmp_path / "psql"  # first on PATH: records that a connection was tried
+    psql.write_text(f"#!/bin/sh\ntouch {tmp_path / 'connected'}\nexit 2\n")
+    psql.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "POSTGRES_USER": "admin",
+        "POSTGRES_DB": "opastin",
+        "RASA_DB_USER": "opastin_rasa",
+        "CONSOLE_DB_USER": "opastin_console",
+        "POSTGRES_PASSWORD": "a-real-one",
+        "RASA_DB_PASSWORD": "another",
+        "CONSOLE_DB_PASSWORD": "a-third",
+    }
+    example = dict(re.findall(r"^(\w+)=(.*)$", (ROOT / ".env.example").read_text(), re.M))
+    result = subprocess.run(
+        ["/bin/sh", str(DEPLOY / "postgres-roles.sh")],
+        env={**env, name: f" {example[name].upper()} "},
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert result.returncode == 1
+    assert f"{name} is still the placeholder of .env.example" in result.stderr
+    assert not (tmp_path / "connected").exists(), "refused before connecting"
+
+
+def test_the_action_server_and_the_data_stores_are_on_internal_networks() -> None:
+    """Only Rasa reaches the action server; nothing on those networks has a route out."""
+    compose = config()
+    networks = {
+        name: set(service.get("networks", {})) for name, service in compose["services"].items()
+    }
+    members = {
+        net: {s for s, nets in networks.items() if net in nets} for net in compose["networks"]
+    }
+    assert networks["actions"] == {"actions"}
+    assert members["actions"] == {"rasa", "actions"}
+    assert members["data"] == {"rasa", "retention", "postgres", "redis"}
+    assert networks["web"] == {"edge"} and members["edge"] == {"web", "rasa"}
+    assert compose["networks"]["actions"].get("internal") is True
+    assert compose["networks"]["data"].get("internal") is True
+    assert all(nets for nets in networks.values()), "no service on the default network"
+
+
+def test_each_image_pip_installs_its_own_group_constrained_by_its_lock() -> None:
+    """What tests/images/ runs in scratch venvs (`make test-images`), read the same way."""
+    from tests.dockerfiles import pip_install
+
+    for dockerfile, group in (("Dockerfile.actions", "actions"), ("Dockerfile.rasa", "rasa")):
+        install = pip_install(DEPLOY / dockerfile, ROOT)
+        assert install.group == group, dockerfile
+        lock = install.arguments[install.arguments.index("-c") + 1]
+        assert Path(lock) == ROOT / "requirements" / f"{group}.lock", dockerfile
+        assert install.arguments[install.arguments.index("-r") + 1] == install.group_file
