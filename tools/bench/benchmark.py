@@ -231,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             for repetition in range(args.repeat):
                 log(f"round {repetition + 1} of {args.repeat} (load {load_average()})")
                 asyncio.run(round_())  # type: ignore[arg-type]
+                # So far, in case a long run on a busy machine is stopped before the end.
+                print(results.table(), flush=True)
     print(f"\n{label}; {args.repeat} rounds; median (min-max) of the rounds\n")
     print(results.table())
     print("\n" + "\n".join(dict.fromkeys(results.notes)))
