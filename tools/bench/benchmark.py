@@ -23,14 +23,11 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from opastin.config import Settings
-from opastin.stack import ensure_index, ensure_model, log
+from opastin.stack import log
 from tools.bench.measure import (
     ProcessMeter,
     Spread,
@@ -38,14 +35,15 @@ from tools.bench.measure import (
     concurrent_users,
     cpu_ms_per_turn,
     cycled,
+    measured_servers,
     sequential,
+    server_pids,
     session,
     turn_count,
 )
 from tools.loadtest.audit import audit
 from tools.loadtest.results import MESSAGES, Conversation
-from tools.loadtest.topology import LocalTopology, local_topology
-from tools.servers import free_port
+from tools.loadtest.topology import LocalTopology
 from tools.stats import percentile
 
 PLAIN = ("hello",)
@@ -162,14 +160,6 @@ async def topology_round(
     results.notes.extend(problems[:5])
 
 
-def server_pids(topology: LocalTopology) -> dict[str, int]:
-    """The single-instance servers' process ids, by name."""
-    return {
-        "actions": topology.actions[0].processes[0].popen.pid,
-        "rasa": topology.rasa[0].processes[0].popen.pid,
-    }
-
-
 def load_average() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -198,41 +188,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = Settings.from_env().model_copy(update={"web_port": free_port()})
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    ensure_index(settings)
-    model = ensure_model(settings)
     store, instances = ("postgres", 2) if args.topology else ("sqlite", 1)
     actions = args.actions if args.topology else 1
     label = f"{instances} Rasa, {actions} action server(s), {store}"
     results = Results()
     print(f"load average before (1/5/15 min): {load_average()}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="opastin-bench-") as tmp:
-        work = Path(tmp)
-        settings = settings.model_copy(update={"tracker_db": work / "tracker.db"})
-        log(f"starting {label}")
-        with local_topology(
-            settings=settings,
-            model=model,
-            work_dir=work,
-            store=store,
-            rasa_instances=instances,
-            action_servers=actions,
-        ) as topology:
-            round_: Callable[[], object]
-            if args.topology:
-                round_ = lambda: topology_round(topology, results, args)  # noqa: E731
-            else:
-                meter = ProcessMeter(server_pids(topology))
-                results.add("actions RSS MB at start", meter.rss_mb()["actions"])
-                results.add("rasa RSS MB at start", meter.rss_mb()["rasa"])
-                round_ = lambda: single_instance_round(topology, meter, results, args)  # noqa: E731
-            asyncio.run(warm_up(topology.rasa_urls))
-            for repetition in range(args.repeat):
-                log(f"round {repetition + 1} of {args.repeat} (load {load_average()})")
-                asyncio.run(round_())  # type: ignore[arg-type]
-                # So far, in case a long run on a busy machine is stopped before the end.
-                print(results.table(), flush=True)
+    log(f"starting {label}")
+    with measured_servers(store, instances, actions) as topology:
+        round_: Callable[[], object]
+        if args.topology:
+            round_ = lambda: topology_round(topology, results, args)  # noqa: E731
+        else:
+            meter = ProcessMeter(server_pids(topology))
+            results.add("actions RSS MB at start", meter.rss_mb()["actions"])
+            results.add("rasa RSS MB at start", meter.rss_mb()["rasa"])
+            round_ = lambda: single_instance_round(topology, meter, results, args)  # noqa: E731
+        asyncio.run(warm_up(topology.rasa_urls))
+        for repetition in range(args.repeat):
+            log(f"round {repetition + 1} of {args.repeat} (load {load_average()})")
+            asyncio.run(round_())  # type: ignore[arg-type]
+            # So far, in case a long run on a busy machine is stopped before the end.
+            print(results.table(), flush=True)
     print(f"\n{label}; {args.repeat} rounds; median (min-max) of the rounds\n")
     print(results.table())
     print("\n" + "\n".join(dict.fromkeys(results.notes)))

@@ -7,8 +7,10 @@ are those of the same requests the load test and its store audit check.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -18,9 +20,12 @@ from pathlib import Path
 import aiohttp
 import yaml
 
+from opastin.config import Settings
+from opastin.stack import ensure_index, ensure_model
 from tools.loadtest.clients import rest_conversation, rest_turn
 from tools.loadtest.results import Conversation, Turn
-from tools.servers import rss_mb
+from tools.loadtest.topology import LocalTopology, Store, local_topology
+from tools.servers import free_port, rss_mb
 
 TURNS_PER_CONVERSATION = 10
 # `[Helsingissä]{"entity": ...}` and `[Kela](organisation)` in Rasa's NLU examples: the text.
@@ -103,6 +108,38 @@ def cpu_ms_per_turn(
     if turns <= 0:
         raise ValueError("CPU per turn of no turns")
     return {name: (after[name] - before[name]) * 1000 / turns for name in before}
+
+
+@contextlib.contextmanager
+def measured_servers(
+    store: Store, rasa_instances: int = 1, action_servers: int = 1
+) -> Iterator[LocalTopology]:
+    """Index and model as `make run` prepares them, then the servers on free ports with a
+    throwaway tracker store (the load test's topology: rate limits off, every user comes
+    from 127.0.0.1); always stopped."""
+    settings = Settings.from_env().model_copy(update={"web_port": free_port()})
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    ensure_index(settings)
+    model = ensure_model(settings)
+    with tempfile.TemporaryDirectory(prefix="opastin-bench-") as tmp:
+        work = Path(tmp)
+        with local_topology(
+            settings=settings.model_copy(update={"tracker_db": work / "tracker.db"}),
+            model=model,
+            work_dir=work,
+            store=store,
+            rasa_instances=rasa_instances,
+            action_servers=action_servers,
+        ) as topology:
+            yield topology
+
+
+def server_pids(topology: LocalTopology) -> dict[str, int]:
+    """The first action server's and the first Rasa instance's process ids, by name."""
+    return {
+        "actions": topology.actions[0].processes[0].popen.pid,
+        "rasa": topology.rasa[0].processes[0].popen.pid,
+    }
 
 
 def session() -> aiohttp.ClientSession:

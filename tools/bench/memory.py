@@ -15,24 +15,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
-from pathlib import Path
 
 from knowledge.vocabulary import vocabulary
-from opastin.config import Settings
-from opastin.stack import BOT_DIR, ensure_index, ensure_model, log
-from tools.bench.benchmark import load_average, server_pids
+from opastin.stack import BOT_DIR, log
+from tools.bench.benchmark import load_average
 from tools.bench.measure import (
     TURNS_PER_CONVERSATION,
     ProcessMeter,
     concurrent_users,
+    measured_servers,
     nlu_messages,
+    server_pids,
     session,
     turn_count,
 )
 from tools.loadtest.results import Conversation
-from tools.loadtest.topology import local_topology
-from tools.servers import free_port
 
 NLU_DIR = BOT_DIR / "data" / "nlu"
 EXAMPLES_PER_LANGUAGE = 200
@@ -85,25 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     marks = checkpoints(args.turns, args.every)
     languages = vocabulary().languages.answered
     texts = nlu_messages(NLU_DIR, languages, EXAMPLES_PER_LANGUAGE)
-    settings = Settings.from_env().model_copy(update={"web_port": free_port()})
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    ensure_index(settings)
-    model = ensure_model(settings)
-    with tempfile.TemporaryDirectory(prefix="opastin-memory-") as tmp:
-        work = Path(tmp)
-        settings = settings.model_copy(update={"tracker_db": work / "tracker.db"})
-        with local_topology(
-            settings=settings, model=model, work_dir=work, store="sqlite", rasa_instances=1
-        ) as topology:
-            meter = ProcessMeter(server_pids(topology))
-            log(f"{len(texts)} texts in {len(languages)} languages; {args.users} users")
-            print("| turns | actions RSS MB | Rasa RSS MB | errors | load 1/5/15 |")
-            print("|---|---|---|---|---|")
-            rss = meter.rss_mb()
-            print(
-                f"| 0 (started) | {rss['actions']:.0f} | {rss['rasa']:.0f} | 0 | {load_average()} |"
-            )
-            asyncio.run(drive(topology.rasa_urls, meter, texts, marks, args.users))
+    with measured_servers("sqlite") as topology:
+        meter = ProcessMeter(server_pids(topology))
+        log(f"{len(texts)} texts in {len(languages)} languages; {args.users} users")
+        print("| turns | actions RSS MB | Rasa RSS MB | errors | load 1/5/15 |")
+        print("|---|---|---|---|---|")
+        rss = meter.rss_mb()
+        print(f"| 0 (started) | {rss['actions']:.0f} | {rss['rasa']:.0f} | 0 | {load_average()} |")
+        asyncio.run(drive(topology.rasa_urls, meter, texts, marks, args.users))
     return 0
 
 
