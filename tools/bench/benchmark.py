@@ -95,7 +95,9 @@ def latency_row(conversations: Sequence[Conversation]) -> tuple[float, float, in
 
 
 def kinds(conversations: Sequence[Conversation]) -> str:
+    """What came back: reply kinds, and the failed turns by the first words of their error."""
     counted = Counter(t.kind for c in conversations for t in c.turns)
+    counted.update(f"error: {t.error[:40]}" for c in conversations for t in c.turns if t.error)
     return ", ".join(f"{kind} {n}" for kind, n in sorted(counted.items()))
 
 
@@ -135,6 +137,7 @@ async def single_instance_round(
             http, [url], args.users, MESSAGES, args.think_turns, "think", think=args.think
         )
     _p50, p95, errors = latency_row(conversations)
+    results.notes.append(f"{args.users} users: {kinds(conversations)}")
     problems = audit(topology.tracker_db_url, conversations)
     results.add(f"{args.users} users p95 ms", p95)
     results.add(f"{args.users} users errors", errors)
@@ -153,6 +156,7 @@ async def topology_round(
         )
     p50, p95, errors = latency_row(conversations)
     problems = audit(topology.tracker_db_url, conversations)
+    results.notes.append(f"{args.users} users: {kinds(conversations)}")
     results.add(f"{args.users} users p50 ms", p50)
     results.add(f"{args.users} users p95 ms", p95)
     results.add(f"{args.users} users errors", errors)
