@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.bench.benchmark import Results, parse_args
+from tools.bench.benchmark import Results, kinds, parse_args
 from tools.bench.measure import Spread, cpu_ms_per_turn, cycled, nlu_messages, plain_example
 from tools.bench.memory import checkpoints
+from tools.loadtest.results import Conversation, Turn
 
 
 def test_a_spread_is_min_median_max_and_prints_the_range_only_when_there_is_one():
@@ -76,3 +77,10 @@ def test_think_time_users_default_by_topology_and_bad_options_are_refused():
         parse_args(["--repeat", "0"])
     with pytest.raises(SystemExit):
         parse_args(["--think", "-1"])
+
+
+def test_kinds_count_reply_types_and_failed_turns_by_their_error():
+    answered = Turn(0, "hello", 0, latency=0.1, replies=[{"text": "Hi!"}])
+    timed_out = Turn(1, "tax card", 0, error="TimeoutError: after 30 s")
+    conversation = Conversation("u", "rest", turns=[answered, timed_out])
+    assert kinds([conversation]) == "error 1, error: TimeoutError: after 30 s 1, text 1"
