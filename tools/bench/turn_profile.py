@@ -111,6 +111,13 @@ class ProfiledStack(Stack):
         env = {**env, "PYTHONPATH": f"{ROOT}:{env.get('PYTHONPATH', '')}".rstrip(":")}
         return super()._spawn(name, wrapped, cwd, env)
 
+    def _wait_actions(self, process: Process, timeout: float = 600) -> None:
+        # Profiled start-up on a busy machine took over the usual 120 s.
+        super()._wait_actions(process, timeout)
+
+    def _wait_rasa(self, process: Process, timeout: float = 600) -> None:
+        super()._wait_rasa(process, timeout)
+
 
 def profiled_run(base: Settings, model: Path, turns: int, out: Path, workdir: Path) -> None:
     settings = base.model_copy(
