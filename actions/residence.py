@@ -253,8 +253,16 @@ def reader() -> ResidenceReader:
     return ResidenceReader(countries, cues)
 
 
+# Every turn with an empty status reads the conversation's earlier messages again (up to
+# MESSAGES_LOOKED_BACK); each was read when it was the latest, so their answers are kept. Keys
+# are message texts (at most 2,000 characters each, the connectors' limit).
+READ_CACHE_SIZE = 2048
+
+
+@lru_cache(maxsize=READ_CACHE_SIZE)
 def residence_from_text(text: str) -> Residence | None:
-    """What one message says about the user's residence status, if anything."""
+    """What one message says about the user's residence status, if anything (Residence is
+    frozen, so the cached answer can be shared)."""
     return reader().read(text)
 
 

