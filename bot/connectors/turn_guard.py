@@ -45,9 +45,10 @@ async def handle_turn(
                 reason += f" ({type(cause).__name__})"
             record.store_error = record.store_error or reason
     if record.store_error:
+        channel = message.input_channel  # the channel's name ("rest", "socketio"): not personal
         logger.warning(
             "%s: message not processed (%s); the user was asked to try again",
-            message.input_channel,
+            channel,
             record.store_error,
         )
     return record.store_error
