@@ -18,6 +18,7 @@ from console.annotations import Annotations
 from console.auth import Authenticator, LoginThrottle, Session, SessionStore
 from console.conversations import ConversationIndex
 from console.inbox import Inbox
+from console.model_history import ModelHistory
 from console.project import Project
 from console.pseudonyms import Pseudonyms
 from console.rasa_client import RasaClient
@@ -26,6 +27,7 @@ from console.settings import ConsoleSettings
 from console.state import ConsoleState
 from console.store import TrackerStore
 from console.tags import Tags
+from console.training import Trainer
 from opastin.config import ROOT, Settings
 
 COOKIE = "opastin_console"  # the session cookie
@@ -64,6 +66,10 @@ class Console:
         self.rasa = RasaClient(
             config.resolved_rasa_url(project_settings),
             config.resolved_rasa_token(project_settings),
+        )
+        self.models = ModelHistory(config.state_db, config.models_dir)
+        self.trainer = Trainer(
+            config, project_settings, self.models, self.annotations, self.project, self.rasa
         )
 
 

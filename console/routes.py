@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from console.roles import Role
-from console.views import accounts, inbox, login, pages, review, summary, try_it
+from console.views import accounts, inbox, login, models, pages, review, summary, try_it
 
 
 class Access(enum.Enum):
@@ -25,7 +25,7 @@ class Access(enum.Enum):
     PUBLIC = "public"  # no session: the login form and its stylesheet only
     VIEWER = "viewer"  # any logged-in account: read, try the bot
     ANNOTATOR = "annotator"  # inbox annotations, tags, corrections, exports
-    ADMIN = "admin"  # accounts' roles (train and publish later)
+    ADMIN = "admin"  # accounts' roles, training and publishing models
 
     @property
     def role(self) -> Role | None:
@@ -64,6 +64,9 @@ ROUTES = (
     Route("POST", "/api/tags/remove", inbox.remove_tags, Access.ANNOTATOR),
     Route("GET", "/api/accounts", accounts.list_accounts, Access.ADMIN),
     Route("POST", "/api/accounts/{account}/role", accounts.set_role, Access.ADMIN),
+    Route("GET", "/api/models", models.overview, Access.ADMIN),
+    Route("POST", "/api/models/train", models.train, Access.ADMIN),
+    Route("POST", "/api/models/{model_id}/publish", models.publish, Access.ADMIN),
 )
 ACCESS = {(r.method, r.path): r.access for r in ROUTES}
 PUBLIC = {key for key, access in ACCESS.items() if access is Access.PUBLIC}

@@ -369,6 +369,7 @@ function route() {
   else if (hash === "summary") viewSummary(main);
   else if (hash === "inbox") viewInbox(main); // inbox.js
   else if (hash === "accounts") viewAccounts(main); // inbox.js
+  else if (hash === "models") viewModels(main); // models.js
   else viewTry(main);
 }
 
@@ -381,7 +382,9 @@ async function start() {
   }
   document.getElementById("user").textContent = state.meta.user;
   document.getElementById("role").textContent = ` (${state.meta.role})`;
-  document.querySelector('nav a[data-view="accounts"]').hidden = state.meta.role !== "admin";
+  for (const view of ["accounts", "models"]) {
+    document.querySelector(`nav a[data-view="${view}"]`).hidden = state.meta.role !== "admin";
+  }
   document.getElementById("logout").addEventListener("click", async () => {
     await api("POST", "/logout").catch(() => null);
     window.location.href = "/login";

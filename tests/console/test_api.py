@@ -43,6 +43,7 @@ PROTECTED = [
     ("GET", "/static/console.css"),
     ("GET", "/static/charts.js"),
     ("GET", "/static/inbox.js"),
+    ("GET", "/static/models.js"),
     ("POST", "/logout"),
     ("GET", "/api/meta"),
     ("POST", "/api/try/new"),
@@ -60,8 +61,16 @@ PROTECTED = [
     ("POST", "/api/tags/remove"),
     ("GET", "/api/accounts"),
     ("POST", f"/api/accounts/{USER}/role"),
+    ("GET", "/api/models"),
+    ("POST", "/api/models/train"),
+    ("POST", "/api/models/m1/publish"),
 ]
-SAMPLE_VALUES = {"{sender_id}": SENDER, "{name}": "console.js", "{account}": USER}
+SAMPLE_VALUES = {
+    "{sender_id}": SENDER,
+    "{name}": "console.js",
+    "{account}": USER,
+    "{model_id}": "m1",
+}
 
 
 def test_the_protected_list_covers_every_route(console):
