@@ -1,8 +1,8 @@
 """Evaluate a Rasa model with a search index, as `make eval` and the evaluation tests do.
 
-    python -m console.evaluation build-index --from var/index --to DIR
-    python -m console.evaluation evaluate --model M.tar.gz --index DIR --dev F.. --holdout F..
-        --nlu F.. --out result.json
+    python -m console.evaluation --live-index var/index --index DIR --model M.tar.gz
+        [--running-model R.tar.gz --running-index DIR] --dev F.. --holdout F.. --nlu F..
+        --out result.json
 
 Run by the console's training job (console/training.py) as a subprocess of the actions venv, so
 the encoder and faiss never load into the console's own process. Retrieval: acc@1 per
@@ -10,7 +10,8 @@ language on the dev and held-out sets and the "rephrase" fallback rate (tools.ev
 language_summary, whose targets tests/eval/test_retrieval_quality.py enforces); NLU: the
 model's intent accuracy and fallback rate on labelled messages (tools.eval.nlu's Rasa-venv
 worker parses them as the server would; its floor is tests/rasa/test_nlu_quality.py's).
-Progress goes to stdout as `@stage <name>` lines.
+Progress goes to stdout as `@stage <name>` lines: build index, evaluate candidate, evaluate
+running model.
 """
 
 from __future__ import annotations
@@ -86,18 +87,12 @@ def _number(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 4)
 
 
-def retrieval_rows(index_dir: Path, dev: list[Path], holdout: list[Path]) -> list[dict[str, Any]]:
+def retrieval_rows(engine: Any, dev: list[Path], holdout: list[Path]) -> list[dict[str, Any]]:
     """Per language and ALL: dev and held-out acc@1, fallback rate and the targets missed."""
-    from embeddings.encoders import load_encoder
-    from embeddings.search import SearchEngine
     from opastin.config import Settings
     from tools.eval.retrieval import evaluate_engine, language_summary, load_questions
 
     settings = Settings.from_env()
-    encoder = load_encoder(settings.encoder_backend, settings.encoder_model)
-    engine = SearchEngine(
-        index_dir, settings.corpus_dir, encoder, settings.answer_threshold, settings.lexical_weight
-    )
     dev_reports = [evaluate_engine(engine, p.name, load_questions(p), settings) for p in dev]
     held_reports = [evaluate_engine(engine, p.name, load_questions(p), settings) for p in holdout]
     return [
@@ -114,41 +109,21 @@ def retrieval_rows(index_dir: Path, dev: list[Path], holdout: list[Path]) -> lis
     ]
 
 
-def nlu_evaluation(model: Path, labelled: list[Path]) -> dict[str, float]:
-    """The model's predictions for the labelled messages, from the Rasa venv."""
+def nlu_evaluations(models: list[Path], labelled: list[Path]) -> list[dict[str, float]]:
+    """Each model's scores on the labelled messages, from one Rasa-venv worker."""
     from tools.eval.nlu import run_worker
 
     messages = labelled_messages(labelled)
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "labelled.json"
         file.write_text(json.dumps(messages, ensure_ascii=False), encoding="utf-8")
-        result = run_worker(["predict", str(model), "--labelled", str(file)], timeout=900)
-    return nlu_scores(result["results"])
+        result = run_worker(["predict", *map(str, models), "--labelled", str(file)], timeout=900)
+    return [nlu_scores(rows) for rows in result["results"]]
 
 
-def evaluate(
-    model: Path, index_dir: Path, dev: list[Path], holdout: list[Path], nlu: list[Path]
-) -> dict[str, Any]:
-    """The whole evaluation of one model and index, as the console shows and checks it."""
-    print("@stage retrieval", flush=True)
-    languages = retrieval_rows(index_dir, dev, holdout)
-    print("@stage nlu", flush=True)
-    scores = nlu_evaluation(model, nlu)
-    return {
-        "languages": languages,
-        "nlu": {k: round(v, 4) for k, v in scores.items()},
-        "below": below_floors(languages, scores),
-        "sets": {
-            name: [str(p) for p in paths]
-            for name, paths in (("dev", dev), ("holdout", holdout), ("nlu", nlu))
-        },
-    }
-
-
-def build_candidate_index(live: Path, target: Path) -> str:
+def build_candidate_index(live: Path, target: Path, encoder: Any) -> str:
     """The corpus's index in `target`, starting from the live one's vectors (only changed
     passages are encoded: a full build takes minutes)."""
-    from embeddings.encoders import load_encoder
     from embeddings.index import INDEX_FILE, MANIFEST, PASSAGES_FILE, build_index
     from opastin.config import Settings
 
@@ -157,34 +132,67 @@ def build_candidate_index(live: Path, target: Path) -> str:
     for name in (INDEX_FILE, PASSAGES_FILE, MANIFEST):
         if (live / name).exists():
             shutil.copyfile(live / name, target / name)
-    encoder = load_encoder(settings.encoder_backend, settings.encoder_model)
     manifest = build_index(settings.corpus_dir, target, encoder, settings.index_kind)
     return f"index: {manifest.passages} passages, {manifest.services} services"
 
 
+def candidate(args: argparse.Namespace) -> dict[str, Any]:
+    """Build the candidate's index, then evaluate it and (when given) the running model:
+    one process, so the encoder and Rasa load once."""
+    from embeddings.encoders import load_encoder
+    from embeddings.search import SearchEngine
+    from opastin.config import Settings
+
+    settings = Settings.from_env()
+    print("@stage build index", flush=True)
+    encoder = load_encoder(settings.encoder_backend, settings.encoder_model)
+    print(build_candidate_index(args.live_index, args.index, encoder), flush=True)
+    pairs = [(args.model, args.index)]
+    if args.running_model:
+        pairs.append((args.running_model, args.running_index))
+    languages = []
+    for label, (_, index_dir) in zip(("candidate", "running model"), pairs, strict=False):
+        print(f"@stage evaluate {label}", flush=True)
+        engine = SearchEngine(
+            index_dir, settings.corpus_dir, encoder, settings.answer_threshold,
+            settings.lexical_weight,
+        )  # fmt: skip
+        languages.append(retrieval_rows(engine, args.dev, args.holdout))
+    print("NLU: parsing the labelled messages with each model", flush=True)
+    scores = nlu_evaluations([model for model, _ in pairs], args.nlu)
+    sets = {"dev": args.dev, "holdout": args.holdout, "nlu": args.nlu}
+    evaluations = [
+        {
+            "languages": rows,
+            "nlu": {k: round(v, 4) for k, v in nlu.items()},
+            "below": below_floors(rows, nlu),
+            "sets": {name: [str(p) for p in paths] for name, paths in sets.items()},
+        }
+        for rows, nlu in zip(languages, scores, strict=True)
+    ]
+    return {"candidate": evaluations[0], "running": evaluations[1] if args.running_model else None}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m console.evaluation")
-    sub = parser.add_subparsers(dest="command", required=True)
-    build = sub.add_parser("build-index")
-    build.add_argument("--from", dest="live", type=Path, required=True)
-    build.add_argument("--to", type=Path, required=True)
-    run = sub.add_parser("evaluate")
-    run.add_argument("--model", type=Path, required=True)
-    run.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--live-index", type=Path, required=True, help="vectors to start from")
+    parser.add_argument("--index", type=Path, required=True, help="the candidate's index")
+    parser.add_argument("--model", type=Path, required=True, help="the candidate model")
+    parser.add_argument("--running-model", type=Path, help="also evaluate this model...")
+    parser.add_argument("--running-index", type=Path, help="...with this index")
     for name in ("dev", "holdout", "nlu"):
-        run.add_argument(f"--{name}", type=Path, nargs="+", required=True)
-    run.add_argument("--out", type=Path, required=True)
+        parser.add_argument(f"--{name}", type=Path, nargs="+", required=True)
+    parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if bool(args.running_model) != bool(args.running_index):
+        parser.error("--running-model and --running-index go together")
     try:
-        if args.command == "build-index":
-            print(build_candidate_index(args.live, args.to), flush=True)
-            return 0
-        result = evaluate(args.model, args.index, args.dev, args.holdout, args.nlu)
-    except (EvaluationError, OSError, RuntimeError) as error:
+        result = candidate(args)
+    except (EvaluationError, OSError, RuntimeError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print(f"below the floors: {', '.join(result['below']) or 'nothing'}", flush=True)
+    print(f"below the floors: {', '.join(result['candidate']['below']) or 'nothing'}", flush=True)
     return 0
 
 

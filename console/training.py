@@ -10,7 +10,8 @@ percentage and the job's streamed output:
    cache OPASTIN_FEATURE_CACHE, make an unchanged or slightly changed data set quick);
 3. build index: the corpus's search index into the candidate's folder, from the running
    index's vectors;
-4. evaluate candidate, 5. evaluate running model (once per model): console/evaluation.py.
+4. evaluate candidate, 5. evaluate running model (once per model): console/evaluation.py,
+   which does 3-5 in one subprocess of the actions venv.
 
 Publishing checks the candidate's evaluation against the floors, then swaps the model through
 Rasa's PUT /model and the index by replacing the running index's files (the action server
@@ -49,6 +50,7 @@ STAGES = (
     ("evaluate running model", 15),
 )
 MAX_LINES = 300
+STAGE_MARK = "@stage "  # console/evaluation.py's progress lines
 
 
 class TrainingError(Exception):
@@ -147,37 +149,34 @@ class Trainer:
             job.enter("export annotations")
             data_dir = await asyncio.to_thread(self._stage_data, folder / "bot-data")
             job.enter("train model")
-            model_file = folder / "model.tar.gz"
-            await self._train(data_dir, folder)
-            shutil.rmtree(data_dir.parent, ignore_errors=True)
-            job.enter("build index")
-            index_dir = folder / "index"
-            await self._stream(
-                [str(ACTIONS_PYTHON), "-m", "console.evaluation", "build-index",
-                 "--from", str(self.project_settings.index_dir), "--to", str(index_dir)],
-                ROOT, _env(self.project_settings),
-            )  # fmt: skip
-            entry = ModelEntry(model_id, model_file, index_dir, None, user, time.time(), None, None)
-            self.history.add(entry)
-            job.candidate = model_id
-            job.enter("evaluate candidate")
-            self.history.set_evaluation(model_id, await self._evaluate(entry, folder))
-            job.enter("evaluate running model")
-            running = await self.running_entry()
+            model_file = await self._train(data_dir, folder)
+            shutil.rmtree(data_dir, ignore_errors=True)
+            try:
+                running = await self.running_entry()
+            except RasaError as error:
+                running = None
+                job.lines.append(f"the running model is not known: {error}")
             if running is None:
-                job.lines.append("the running model's file was not found: no comparison")
-            elif running.evaluation is None:
-                evaluation = await self._evaluate(running, folder)
-                self.history.set_evaluation(running.id, evaluation)
+                job.lines.append("the running model's file was not found: nothing to compare")
+            evaluate_running = running if running and running.evaluation is None else None
+            result = await self._evaluate(model_file, folder, evaluate_running)
+            candidate = ModelEntry(
+                model_id, model_file, folder / "index", result["candidate"], user, time.time(),
+                None, None,
+            )  # fmt: skip
+            self.history.add(candidate)
+            if evaluate_running is not None:
+                self.history.set_evaluation(evaluate_running.id, result["running"])
+            job.candidate = model_id
             job.state, job.percent = "done", 100
         except asyncio.CancelledError:
             job.state, job.error = "failed", "stopped (the console shut down)"
+            shutil.rmtree(folder, ignore_errors=True)
             raise
         except (TrainingError, RasaError, OSError, ValueError) as error:
             job.state, job.error = "failed", f"{job.stage}: {error}"
             job.lines.append(f"error: {error}")
-            if not job.candidate:
-                shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
         finally:
             job.finished_at = time.time()
 
@@ -206,10 +205,11 @@ class Trainer:
         self.job.lines.extend(export.notes[:20])
         return target
 
-    async def _train(self, data_dir: Path, folder: Path) -> None:
+    async def _train(self, data_dir: Path, folder: Path) -> Path:
+        """`rasa train` of the staged data with bot/'s config and domain: the model's path."""
         bot = self.project.bot_dir
         command = [
-            str(RASA_BIN), "train", "--fixed-model-name", "model", "--out", str(folder),
+            str(RASA_BIN), "train", "--fixed-model-name", folder.name, "--out", str(folder),
             "--config", str(bot / "config.yml"), "--domain", str(bot / "domain.yml"),
             "--data", str(data_dir),
         ]  # fmt: skip
@@ -221,25 +221,35 @@ class Trainer:
             },
         )
         await self._stream(command, bot, env)  # in bot/: Rasa's training cache is bot/.rasa
-        if not (folder / "model.tar.gz").exists():
+        model_file = folder / f"{folder.name}.tar.gz"
+        if not model_file.exists():
             raise TrainingError("rasa train wrote no model")
+        return model_file
 
-    async def _evaluate(self, entry: ModelEntry, folder: Path) -> dict[str, Any]:
+    async def _evaluate(
+        self, model_file: Path, folder: Path, running: ModelEntry | None
+    ) -> dict[str, Any]:
+        """Build the candidate's index and evaluate it (and the running model, when it has
+        no evaluation yet) in one subprocess: {"candidate": ..., "running": ... or None}."""
         sets = self.config.evaluation_sets()
-        out = folder / f"evaluation-{entry.id}.json"
-        await self._stream(
-            [str(ACTIONS_PYTHON), "-m", "console.evaluation", "evaluate",
-             "--model", str(entry.model_file), "--index", str(entry.index_dir),
-             "--dev", *map(str, sets["dev"]), "--holdout", *map(str, sets["holdout"]),
-             "--nlu", *map(str, sets["nlu"]), "--out", str(out)],
-            ROOT, _env(self.project_settings),
-        )  # fmt: skip
-        evaluation: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-        out.unlink()
-        return evaluation
+        out = folder / "evaluation.json"
+        command = [
+            str(ACTIONS_PYTHON), "-m", "console.evaluation",
+            "--live-index", str(self.project_settings.index_dir), "--index", str(folder / "index"),
+            "--model", str(model_file),
+            "--dev", *map(str, sets["dev"]), "--holdout", *map(str, sets["holdout"]),
+            "--nlu", *map(str, sets["nlu"]), "--out", str(out),
+        ]  # fmt: skip
+        if running is not None:
+            command += ["--running-model", str(running.model_file)]
+            command += ["--running-index", str(running.index_dir)]
+        await self._stream(command, ROOT, _env(self.project_settings))
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return result
 
     async def _stream(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
-        """Run a command; every output line (progress bars' redraws too) goes to the job."""
+        """Run a command; every output line (progress bars' redraws too) goes to the job, and
+        an `@stage NAME` line moves the job to that stage."""
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=cwd,
@@ -253,16 +263,23 @@ class Trainer:
             while chunk := await process.stdout.read(4096):
                 pending += chunk.decode("utf-8", errors="replace")
                 *done, pending = pending.replace("\r", "\n").split("\n")
-                self.job.lines.extend(line for line in done if line.strip())
+                for line in done:
+                    self._line(line)
             code = await process.wait()
         except asyncio.CancelledError:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             raise
-        if pending.strip():
-            self.job.lines.append(pending)
+        self._line(pending)
         if code != 0:
             raise TrainingError(f"{Path(command[0]).name} {command[1]} … exited with {code}")
+
+    def _line(self, line: str) -> None:
+        stage = line.removeprefix(STAGE_MARK).strip()
+        if line.startswith(STAGE_MARK) and stage in dict(STAGES):
+            self.job.enter(stage)
+        elif line.strip():
+            self.job.lines.append(line)
 
     async def running_entry(self) -> ModelEntry | None:
         """The model Rasa serves, from the history; one it does not know (the model the bot

@@ -225,10 +225,11 @@ def worker_split(config: Path, test_size: float, seed: int) -> dict[str, Any]:
     return {"config": str(config), "train_seconds": seconds, "results": rows}
 
 
-def worker_predict(model: Path, labelled: Path) -> dict[str, Any]:
-    """A trained model's predictions for labelled messages ([{"text", "intent"}] in JSON)."""
+def worker_predict(models: Sequence[Path], labelled: Path) -> dict[str, Any]:
+    """Trained models' predictions for labelled messages ([{"text", "intent"}] in JSON): one
+    list of rows per model, in order."""
     examples = json.loads(labelled.read_text(encoding="utf-8"))
-    return {"model": str(model), "results": _predict(str(model), examples)}
+    return {"results": [_predict(str(model), examples) for model in models]}
 
 
 def worker_env() -> dict[str, str]:
@@ -325,7 +326,7 @@ def _worker_main(argv: list[str]) -> int:
     if args.mode == "cv":
         result = worker_cv(args.configs, args.folds, args.seed)
     elif args.mode == "predict":
-        result = worker_predict(args.configs[0], args.labelled)
+        result = worker_predict(args.configs, args.labelled)
     else:
         result = worker_split(args.configs[0], args.test_size, args.seed)
     args.out.write_text(json.dumps(result, ensure_ascii=False))
