@@ -50,7 +50,7 @@ async function main() {
     }, config.message);
     const row = page.locator("[data-testid=inbox-row]").first();
     await row.locator("[data-testid=select-row]").check();
-    await page.selectOption("[data-testid=annotate-intent]", config.intent);
+    await page.selectOption("[data-testid=annotate-org]", config.organisation);
     await shot(page, "console-inbox.png");
     await page.click("[data-testid=annotate]");
     await page.waitForFunction(() =>

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from console.evaluation import EvaluationError, below_floors, labelled_messages, nlu_scores
@@ -150,3 +151,28 @@ def _models(console) -> ModelHistory:
     from console.context import CONSOLE
 
     return console.app[CONSOLE].models
+
+
+def test_the_training_data_is_bot_data_plus_the_current_annotations(console, tmp_path: Path):
+    """A candidate trains on a copy of bot/data with every current intent annotation as an
+    NLU example (as Export annotations writes them); the working tree is left alone."""
+    from console.context import CONSOLE
+    from opastin.config import ROOT
+    from tests.console.conftest import pseudonym
+
+    client = console.logged_in()
+    fallback = {"conversation": pseudonym("web-ccc"), "turn": 0}
+    response = client.post(
+        "/api/inbox/annotations", {"messages": [fallback], "intent": "tax_registration"}
+    )
+    assert response.status == 200, response.body
+    trainer = console.app[CONSOLE].trainer
+    staged = trainer._stage_data(tmp_path / "bot-data")
+    bot_data = ROOT / "bot" / "data"
+    copied = {p.relative_to(staged) for p in staged.rglob("*.yml")}
+    assert {p.relative_to(bot_data) for p in bot_data.glob("nlu/*.yml")} <= copied
+    annotated = staged / "nlu" / "annotated" / "en.yml"
+    examples = yaml.safe_load(annotated.read_text())["nlu"]
+    assert [b["intent"] for b in examples] == ["tax_registration"]
+    assert "1 annotated NLU examples added" in trainer.job.lines
+    assert not console.settings.annotated_nlu_dir.exists(), "training exports nothing itself"
