@@ -25,12 +25,15 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from console.annotation_export import EVALUATION_DIR, build_annotated_export
 from console.annotations import Annotations
@@ -51,6 +54,8 @@ STAGES = (
 )
 MAX_LINES = 300
 STAGE_MARK = "@stage "  # console/evaluation.py's progress lines
+# Rasa's log line for each component of the graph, trained or taken from its cache.
+COMPONENT_DONE = re.compile(r"(Finished training|Restored) component '")
 
 
 class TrainingError(Exception):
@@ -77,6 +82,7 @@ class Job:
     finished_at: float | None = None
     error: str = ""
     candidate: str = ""
+    trained_components: int = 0
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_LINES))
 
     def as_json(self) -> dict[str, Any]:
@@ -275,11 +281,28 @@ class Trainer:
             raise TrainingError(f"{Path(command[0]).name} {command[1]} … exited with {code}")
 
     def _line(self, line: str) -> None:
+        """One output line: a stage change, a trained component (the percentage moves on
+        within the training's share), or a line to show."""
         stage = line.removeprefix(STAGE_MARK).strip()
         if line.startswith(STAGE_MARK) and stage in dict(STAGES):
             self.job.enter(stage)
-        elif line.strip():
+            return
+        if self.job.stage == "train model" and COMPONENT_DONE.search(line):
+            self.job.trained_components += 1
+            share = dict(STAGES)["train model"]
+            done = min(self.job.trained_components / self.components(), 1.0)
+            self.job.percent = dict(STAGES)["export annotations"] + int(share * done)
+        if line.strip():
             self.job.lines.append(line)
+
+    def components(self) -> int:
+        """How many components `rasa train` reports trained or restored: bot/config.yml's
+        pipeline and policies (at least one, for a config that cannot be read)."""
+        try:
+            config = yaml.safe_load((self.project.bot_dir / "config.yml").read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            return 1
+        return max(len(config.get("pipeline") or []) + len(config.get("policies") or []), 1)
 
     async def running_entry(self) -> ModelEntry | None:
         """The model Rasa serves, from the history; one it does not know (the model the bot

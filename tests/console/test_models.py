@@ -176,3 +176,25 @@ def test_the_training_data_is_bot_data_plus_the_current_annotations(console, tmp
     assert [b["intent"] for b in examples] == ["tax_registration"]
     assert "1 annotated NLU examples added" in trainer.job.lines
     assert not console.settings.annotated_nlu_dir.exists(), "training exports nothing itself"
+
+
+def test_training_progress_moves_with_stages_and_trained_components(console):
+    """The page's percentage: each stage's share, and within the training each component Rasa
+    reports trained or restored from its cache."""
+    from console.context import CONSOLE
+    from opastin.config import ROOT
+
+    trainer = console.app[CONSOLE].trainer
+    config = yaml.safe_load((ROOT / "bot" / "config.yml").read_text())
+    components = len(config["pipeline"]) + len(config["policies"])
+    assert trainer.components() == components
+    trainer.job.enter("train model")
+    assert trainer.job.percent == 2
+    trainer._line("2026-11-30 INFO rasa.engine.training.hooks - Finished training component 'X'.")
+    trainer._line("2026-11-30 INFO rasa.engine.training.hooks - Restored component 'Y' from cache.")
+    assert trainer.job.percent == 2 + int(58 * 2 / components)
+    trainer._line("@stage build index")
+    assert (trainer.job.stage, trainer.job.percent) == ("build index", 60)
+    assert trainer.job.lines[-1] == "== build index" and not any(
+        line.startswith("@stage") for line in trainer.job.lines
+    )
