@@ -48,14 +48,17 @@ async function main() {
       const rows = [...document.querySelectorAll("[data-testid=inbox-row]")];
       return rows.length === 1 && rows[0].innerText.includes(text);
     }, config.message);
-    const row = page.locator("[data-testid=inbox-row]").first();
-    await row.locator("[data-testid=select-row]").check();
+    await page.locator("[data-testid=inbox-row] [data-testid=select-row]").first().check();
     await page.selectOption("[data-testid=annotate-org]", config.organisation);
     await shot(page, "console-inbox.png");
     await page.click("[data-testid=annotate]");
     await page.waitForFunction(() =>
       /1 annotated/.test(document.querySelector("[data-testid=inbox-status]").textContent));
-    out.annotation = (await row.locator("[data-testid=annotation]").innerText()).trim();
+    await page.waitForFunction(() => {  // the list is drawn again with the annotation
+      const cell = document.querySelector("[data-testid=inbox-row] [data-testid=annotation]");
+      return cell && cell.textContent.trim().length > 0;
+    });
+    out.annotation = (await page.locator("[data-testid=inbox-row] [data-testid=annotation]").first().innerText()).trim();
     await shot(page, "console-annotate.png");
 
     // Models: train a candidate; the stages and the streamed output show while it runs.
