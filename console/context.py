@@ -19,6 +19,7 @@ from console.auth import Authenticator, LoginThrottle, Session, SessionStore
 from console.conversations import ConversationIndex
 from console.guests import GuestLinks
 from console.inbox import Inbox
+from console.model_history import ModelHistory
 from console.project import Project
 from console.pseudonyms import Pseudonyms
 from console.rasa_client import RasaClient
@@ -28,6 +29,7 @@ from console.state import ConsoleState
 from console.store import TrackerStore
 from console.suggestions import Suggestions
 from console.tags import Tags
+from console.training import Trainer
 from opastin.config import ROOT, Settings
 
 COOKIE = "opastin_console"  # the session cookie
@@ -70,6 +72,10 @@ class Console:
         self.rasa = RasaClient(
             config.resolved_rasa_url(project_settings),
             config.resolved_rasa_token(project_settings),
+        )
+        self.models = ModelHistory(config.state_db, config.models_dir)
+        self.trainer = Trainer(
+            config, project_settings, self.models, self.annotations, self.project, self.rasa
         )
 
 

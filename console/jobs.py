@@ -47,4 +47,14 @@ async def inbox_task(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-JOBS: list[Callable[[web.Application], AsyncIterator[None]]] = [retention_task, inbox_task]
+async def training_job(app: web.Application) -> AsyncIterator[None]:
+    """A model training started in the console is stopped (its subprocess killed) at shutdown."""
+    yield
+    await app[CONSOLE].trainer.stop()
+
+
+JOBS: list[Callable[[web.Application], AsyncIterator[None]]] = [
+    retention_task,
+    inbox_task,
+    training_job,
+]

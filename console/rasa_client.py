@@ -1,5 +1,5 @@
-"""Talking to Rasa's HTTP API for "Try it": the REST channel for a message, the tracker API for
-what Rasa made of it.
+"""Talking to Rasa's HTTP API: for "Try it" the REST channel for a message and the tracker API for
+what Rasa made of it; for publishing the status API (which model runs) and PUT /model.
 
 Rasa must run with `--enable-api --auth-token TOKEN` and give the console the same token; the
 errors say so in words staff can pass on, since a wrong token is the usual set-up mistake.
@@ -14,6 +14,7 @@ from urllib.parse import quote
 import aiohttp
 
 TIMEOUT = aiohttp.ClientTimeout(total=60)
+LOAD_TIMEOUT = aiohttp.ClientTimeout(total=600)  # loading a model takes a while on a busy machine
 
 
 TOKEN_REFUSED = (
@@ -76,3 +77,39 @@ class RasaClient:
             if response.status != 200:
                 raise RasaError(f"Rasa's tracker API answered HTTP {response.status}")
             return await response.json(content_type=None)
+
+    async def running_model(self) -> str:
+        """The file name of the model Rasa serves (GET /status)."""
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=TIMEOUT) as http,
+                http.get(f"{self.url}/status", params={"token": self.token}) as response,
+            ):
+                if response.status in {401, 403}:
+                    raise RasaError(TOKEN_REFUSED)
+                if response.status != 200:
+                    raise RasaError(f"Rasa's status API answered HTTP {response.status}")
+                status = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            raise RasaError(f"the Rasa server at {self.url} is not reachable") from None
+        return str(status.get("model_file") or "")
+
+    async def load_model(self, model_file: str) -> None:
+        """Swap the served model (PUT /model): Rasa loads the new one, then replaces the old,
+        so conversations go on being answered (some wait while it loads)."""
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=LOAD_TIMEOUT) as http,
+                http.put(
+                    f"{self.url}/model",
+                    params={"token": self.token},
+                    json={"model_file": model_file},
+                ) as response,
+            ):
+                if response.status in {401, 403}:
+                    raise RasaError(TOKEN_REFUSED)
+                if response.status != 204:
+                    detail = (await response.text())[:300]
+                    raise RasaError(f"Rasa refused the model (HTTP {response.status}): {detail}")
+        except (aiohttp.ClientError, TimeoutError):
+            raise RasaError(f"the Rasa server at {self.url} is not reachable") from None

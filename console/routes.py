@@ -20,6 +20,7 @@ from console.views import (
     guests,
     inbox,
     login,
+    models,
     pages,
     review,
     suggestions,
@@ -35,7 +36,7 @@ class Access(enum.Enum):
     PUBLIC = "public"  # no session: the login form and its stylesheet; guest links' pages
     VIEWER = "viewer"  # any logged-in account: read, try the bot
     ANNOTATOR = "annotator"  # inbox annotations, tags, corrections, exports
-    ADMIN = "admin"  # accounts' roles (train and publish later)
+    ADMIN = "admin"  # accounts' roles, training and publishing models
 
     @property
     def role(self) -> Role | None:
@@ -86,6 +87,9 @@ ROUTES = (
     Route("GET", "/guest.js", guests.guest_script, Access.PUBLIC),
     Route("GET", "/api/accounts", accounts.list_accounts, Access.ADMIN),
     Route("POST", "/api/accounts/{account}/role", accounts.set_role, Access.ADMIN),
+    Route("GET", "/api/models", models.overview, Access.ADMIN),
+    Route("POST", "/api/models/train", models.train, Access.ADMIN),
+    Route("POST", "/api/models/{model_id}/publish", models.publish, Access.ADMIN),
 )
 ACCESS = {(r.method, r.path): r.access for r in ROUTES}
 PUBLIC = {key for key, access in ACCESS.items() if access is Access.PUBLIC}

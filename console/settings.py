@@ -106,6 +106,42 @@ class ConsoleSettings(BaseModel):
         60, ge=1, le=10000, description="messages a minute through one guest link, all guests"
     )
 
+    models_dir: Path = Field(
+        ROOT / "var" / "console-models",
+        description="models trained in the console, with their indexes (the last 5 published)",
+    )
+    eval_dev: str = Field(
+        "evaluation/dev_questions.yaml evaluation/dev_journey.yaml",
+        description="labelled questions of the dev columns (space separated, from the project)",
+    )
+    eval_holdout: str = Field(
+        "evaluation/holdout_questions.yaml evaluation/holdout_journey.yaml",
+        description="labelled questions of the held-out columns",
+    )
+    eval_nlu: str = Field(
+        "bot/tests",
+        description="labelled messages for NLU accuracy: Rasa NLU files or conversation tests",
+    )
+
+    @field_validator("eval_dev", "eval_holdout", "eval_nlu")
+    @classmethod
+    def _existing_files(cls, value: str) -> str:
+        """Every evaluation file or folder must exist, or the start stops naming it."""
+        if not value.split():
+            raise ValueError("at least one file")
+        for path in evaluation_paths(value):
+            if not path.exists():
+                raise ValueError(f"{path} does not exist")
+        return value
+
+    def evaluation_sets(self) -> dict[str, list[Path]]:
+        """The dev, held-out and NLU evaluation files as paths."""
+        return {
+            "dev": evaluation_paths(self.eval_dev),
+            "holdout": evaluation_paths(self.eval_holdout),
+            "nlu": evaluation_paths(self.eval_nlu),
+        }
+
     @field_validator("roles")
     @classmethod
     def _roles(cls, value: str) -> str:
@@ -145,3 +181,8 @@ class ConsoleSettings(BaseModel):
 
     def resolved_tracker_url(self, project: Settings) -> str:
         return self.tracker_url or str(project.tracker_path)
+
+
+def evaluation_paths(value: str) -> list[Path]:
+    """Space-separated paths, relative ones from the project's root."""
+    return [ROOT / part for part in value.split()]  # an absolute part stays absolute

@@ -148,6 +148,16 @@ def build_index(
     return manifest
 
 
+def install_index(source: Path, target: Path) -> None:
+    """Copy a built index into the folder a running action server reads (the staff console's
+    publish and rollback): each file moved into place whole, the manifest last, so the server's
+    hot reload (embeddings.search, on a new manifest) never reads a mixture."""
+    Manifest.read(source)  # refuse a folder without a readable index before touching target
+    target.mkdir(parents=True, exist_ok=True)
+    for name in (INDEX_FILE, PASSAGES_FILE, MANIFEST):
+        _write_atomic(target / name, (source / name).read_bytes())
+
+
 def previous_vectors(index_dir: Path, encoder: Encoder) -> dict[str, np.ndarray]:
     """The vectors of the index being replaced, by passage text, when the same encoder made
     them: a rebuild after editing a few aliases encodes only the passages that changed

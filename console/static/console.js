@@ -381,6 +381,7 @@ function route() {
   else if (hash === "accounts") viewAccounts(main); // inbox.js
   else if (hash === "suggestions") viewSuggestions(main); // suggest.js
   else if (hash === "guests") viewGuests(main); // suggest.js
+  else if (hash === "models") viewModels(main); // models.js
   else viewTry(main);
 }
 
@@ -393,8 +394,9 @@ async function start() {
   }
   document.getElementById("user").textContent = state.meta.user;
   document.getElementById("role").textContent = ` (${state.meta.role})`;
-  document.querySelector('nav a[data-view="accounts"]').hidden = state.meta.role !== "admin";
-  document.querySelector('nav a[data-view="guests"]').hidden = state.meta.role !== "admin";
+  for (const view of ["accounts", "models", "guests"]) {
+    document.querySelector(`nav a[data-view="${view}"]`).hidden = state.meta.role !== "admin";
+  }
   document.getElementById("logout").addEventListener("click", async () => {
     await api("POST", "/logout").catch(() => null);
     window.location.href = "/login";

@@ -14,7 +14,7 @@ from console.auth import Session
 from console.context import CONSOLE, SESSION
 
 STATIC = Path(__file__).parent.parent / "static"
-STATIC_FILES = {"console.js", "console.css", "charts.js", "inbox.js", "suggest.js"}
+STATIC_FILES = {"console.js", "console.css", "charts.js", "inbox.js", "suggest.js", "models.js"}
 
 
 async def index_page(_: web.Request) -> web.FileResponse:

@@ -374,6 +374,7 @@ def console_settings(tmp: Path, tracker: Path, **overrides: Any) -> ConsoleSetti
         "suggestions_dir": tmp / "suggestions",
         "nlu_dir": tmp / "export" / "nlu",
         "questions_dir": tmp / "export" / "questions",
+        "models_dir": tmp / "models",
         "rasa_url": "http://127.0.0.1:9",  # nothing listens: Try it fails cleanly (502)
         "rasa_token": "not-used",
         "sender_key": SENDER_KEY,

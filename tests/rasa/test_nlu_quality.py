@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from knowledge.vocabulary import vocabulary
-from tools.eval.nlu import BOT_DIR, CONFIGS_DIR, run_worker, summarise
+from tools.eval.nlu import BOT_DIR, CONFIGS_DIR, NLU_ACCURACY_FLOOR, run_worker, summarise
 
 CHOSEN = CONFIGS_DIR / "dense.yml"  # the comparison's winner (docs/nlu.md)
 ENTITY_EXTRACTORS = {"CRFEntityExtractor", "RegexEntityExtractor", "EntitySynonymMapper"}
@@ -35,7 +35,7 @@ FEW_EXAMPLE_LANGUAGES = set(vocabulary().languages.understood) - MAIN_LANGUAGES
 # en/fi/sv 0.865 (192), the others 0.868 (403; et 0.778, sv 0.800, tr 0.818 the lowest, uk
 # 1.000). The other languages' examples are now as hard as real messages, not 3 clean ones per
 # intent, so their floor moves from 0.93 to about 3 points under the new measurement.
-FLOOR_ALL = 0.84
+FLOOR_ALL = NLU_ACCURACY_FLOOR  # the console's publish check uses the same floor
 FLOOR_EN_FI_SV = 0.83
 FLOOR_FEW_EXAMPLE_LANGUAGES = 0.84
 

@@ -14,6 +14,7 @@ from embeddings.index import (
     IndexError_,
     Manifest,
     build_index,
+    install_index,
     is_current,
     load_index,
 )
@@ -89,6 +90,21 @@ def test_missing_and_corrupt_index_say_how_to_build(tmp_path: Path, mini_index: 
     (broken / INDEX_FILE).write_bytes(b"not a faiss index")
     with pytest.raises(IndexError_, match=r"corrupt index.*make index"):
         load_index(broken, encoder.backend, encoder.model)
+
+
+def test_install_index_replaces_a_running_index_whole(tmp_path: Path, mini_index: Path):
+    """The console's publish: every file copied, the manifest last (a new mtime: the action
+    server's hot reload); a folder without an index is refused before anything is touched."""
+    running = tmp_path / "running"
+    running.mkdir()
+    (running / MANIFEST).write_text("{}")
+    with pytest.raises(IndexError_):
+        install_index(tmp_path / "nothing-here", running)
+    assert (running / MANIFEST).read_text() == "{}"
+    install_index(mini_index, running)
+    for name in (MANIFEST, INDEX_FILE, "passages.json"):
+        assert (running / name).read_bytes() == (mini_index / name).read_bytes()
+    assert (running / MANIFEST).stat().st_mtime_ns >= (running / INDEX_FILE).stat().st_mtime_ns
 
 
 @pytest.mark.slow

@@ -182,7 +182,13 @@ def engine_for(name: str, settings: Settings, cache: Path) -> SearchEngine:
 
 
 def evaluate(name: str, questions: list[Question], settings: Settings, cache: Path) -> Report:
-    engine = engine_for(name, settings, cache)
+    return evaluate_engine(engine_for(name, settings, cache), name, questions, settings)
+
+
+def evaluate_engine(
+    engine: SearchEngine, name: str, questions: list[Question], settings: Settings
+) -> Report:
+    """The questions searched with a given engine (the console evaluates a candidate index)."""
     report = Report(name, engine.threshold)
     started = time.monotonic()
     # Encoded in batches (one thread per core), then searched one by one: the same vectors.
