@@ -4,10 +4,10 @@ SHELL := /bin/bash
 ACTIONS_PY := .venvs/actions/bin/python
 RASA := .venvs/rasa/bin/rasa
 
-.PHONY: translations coverage audit help setup web run console test test-rasa test-images check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
+.PHONY: translations coverage audit help setup web run console test test-rasa test-images test-staff-loop check shell interactive lint format index prepare validate eval bench lock clean loadtest nlu-eval
 
 help:  ## list the tasks
-	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup:  ## create or update both virtual environments (no-op when up to date)
 	@py=$$(scripts/find_python.sh 3.11) && $$py scripts/bootstrap.py
@@ -33,6 +33,9 @@ test:  ## set up what is missing, lint, type check, then run every test (unit, R
 
 test-rasa: setup  ## unit tests of bot/'s Python code, in the Rasa venv (fast, no model)
 	@.venvs/rasa/bin/python -m pytest tests/rasa_venv
+
+test-staff-loop: setup  ## the console's inbox -> annotate -> train -> publish -> roll back in a browser (slow)
+	@TEST_STAFF_LOOP=1 $(ACTIONS_PY) -m pytest tests/console/test_console_e2e.py -k roll_back -n 0 --durations=5
 
 test-images: setup  ## build each image's Python env as its Dockerfile does; train / serve with it (slow)
 	@TEST_IMAGE_ENVIRONMENTS=1 $(ACTIONS_PY) -m pytest tests/images --durations=5

@@ -9,6 +9,7 @@ Screenshots: test-artifacts/console-*.png.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -289,8 +290,15 @@ class Conversation(threading.Thread):
             self.done.wait(2)
 
 
-# A training of the whole NLU pipeline: Rasa's cache did not cover it here (see docs/console.md).
+# A training in the console, an index build and two evaluations: 3 minutes on the idle machine
+# with Rasa's training cache warm, up to 11 with it cold (docs/console.md), beyond what the
+# whole suite may spend. It runs with `make test-staff-loop` (TEST_STAFF_LOOP=1); `make test`
+# reports it as skipped with this reason, never as passed.
 @pytest.mark.timeout(1800)
+@pytest.mark.skipif(
+    os.environ.get("TEST_STAFF_LOOP") != "1",
+    reason="the staff loop trains a model (3-11 min): run `make test-staff-loop`",
+)
 def test_inbox_annotate_train_compare_publish_and_roll_back(live, bot, browser_tools):
     status, _ = post_json(
         f"{bot.rasa_url}/webhooks/rest/webhook",
