@@ -17,7 +17,7 @@ from console.context import CONSOLE, SESSION, json_error, project_relative
 from console.corpus_edit import TEXT_FIELDS, Change, InvalidChange, organisation_file
 from console.inbox import REFRESH_WAIT
 from console.suggestions import Conflict, Source
-from console.views.inbox import BadRequest, UnknownMessage, _body, _known, _resolved
+from console.views.inbox import BadRequest, _body, _known, _resolved
 from knowledge.loader import SAFE_LOADER
 
 MAX_REASON = 1000
@@ -100,9 +100,7 @@ async def propose(request: web.Request) -> web.Response:
         )
     except InvalidChange as error:
         return _invalid(400, error)
-    except UnknownMessage as error:
-        return json_error(404, str(error))
-    except LookupError as error:
+    except LookupError as error:  # an unknown service, or message (UnknownMessage)
         return json_error(404, str(error))
     except ValueError as error:
         return json_error(400, str(error))
