@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import statistics
 import tempfile
 import time
@@ -18,18 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import yaml
 
+from console.project import strip_annotations
 from opastin.config import Settings
 from opastin.stack import ensure_index, ensure_model
+from opastin.yaml_files import read_yaml
 from tools.loadtest.clients import rest_conversation, rest_turn
 from tools.loadtest.results import Conversation, Turn
 from tools.loadtest.topology import LocalTopology, Store, local_topology
 from tools.servers import free_port, rss_mb
 
 TURNS_PER_CONVERSATION = 10
-# `[Helsingissä]{"entity": ...}` and `[Kela](organisation)` in Rasa's NLU examples: the text.
-ANNOTATION = re.compile(r"\[([^\]]*)\](?:\{[^}]*\}|\([^)]*\))")
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ class Spread:
 
 def plain_example(line: str) -> str:
     """An NLU example as a user types it: entity annotations replaced by their text."""
-    return ANNOTATION.sub(r"\1", line).strip()
+    return strip_annotations(line).strip()
 
 
 def nlu_messages(nlu_dir: Path, languages: Sequence[str], per_language: int) -> list[str]:
@@ -62,7 +60,7 @@ def nlu_messages(nlu_dir: Path, languages: Sequence[str], per_language: int) -> 
     interleaved language by language, so any run of 13 turns holds 13 languages."""
     columns = []
     for language in languages:
-        data = yaml.safe_load((nlu_dir / f"{language}.yml").read_text(encoding="utf-8"))
+        data = read_yaml(nlu_dir / f"{language}.yml")
         examples = [
             plain_example(line.removeprefix("- "))
             for item in data.get("nlu", [])
