@@ -8,17 +8,7 @@
 // fails the test rather than producing empty observations.
 "use strict";
 
-const fs = require("fs");
-const path = require("path");
-const { launchFresh } = require("../chromium_launch");
-
-const config = JSON.parse(process.argv[2] || "{}");
-const ARTIFACTS = config.artifacts;
-const TIMEOUT = config.timeoutMs || 60000;
-
-function shot(page, name) {
-  return page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
-}
+const { config, TIMEOUT, shot, drive } = require("./console_page");
 
 async function turnCount(page) {
   return page.locator("[data-testid=try-turns] [data-testid=turn]").count();
@@ -55,24 +45,7 @@ async function describeTurn(turn) {
 }
 
 async function main() {
-  const { context, profile } = await launchFresh(config.chromium, {
-    viewport: { width: 1280, height: 900 },
-  });
-  const events = { dialogs: [], pageErrors: [], consoleErrors: [], externalRequests: [] };
-  const page = context.pages()[0] || (await context.newPage());
-  page.setDefaultTimeout(TIMEOUT);
-  page.on("dialog", async (dialog) => {
-    events.dialogs.push(dialog.message());
-    await dialog.dismiss();
-  });
-  page.on("pageerror", (error) => events.pageErrors.push(String(error)));
-  page.on("console", (m) => m.type() === "error" && events.consoleErrors.push(m.text()));
-  page.on("request", (request) => {
-    const host = new URL(request.url()).hostname;
-    if (!["127.0.0.1", "localhost"].includes(host)) events.externalRequests.push(request.url());
-  });
-  const out = { events };
-  try {
+  await drive(async (page, out) => {
     // Not logged in: every page leads to the login form.
     await page.goto(config.url + "/#summary");
     out.loginUrl = page.url();
@@ -87,7 +60,7 @@ async function main() {
     await page.waitForFunction(() => document.getElementById("user").textContent.length > 0);
     out.user = await page.innerText("[data-testid=user]");
     // The refused password above is an expected HTTP error; from here on there must be none.
-    out.loginConsoleErrors = events.consoleErrors.splice(0);
+    out.loginConsoleErrors = out.events.consoleErrors.splice(0);
 
     // Try it: a fresh test user, a question, an attack, and a message the NLU cannot place.
     await page.click("[data-testid=try-new]");
@@ -154,20 +127,11 @@ async function main() {
     await shot(page, "console-summary.png");
 
     // Logging out ends the session: the API refuses the old cookie (an expected 401).
-    out.consoleErrorsBeforeLogout = events.consoleErrors.slice();
+    out.consoleErrorsBeforeLogout = out.events.consoleErrors.slice();
     await page.click("#logout");
     await page.waitForURL(/\/login$/);
     out.afterLogout = await page.evaluate(async () => (await fetch("/api/meta")).status);
-  } catch (error) {
-    await shot(page, "console-failure.png").catch(() => null);
-    console.error(String(error && error.stack ? error.stack : error));
-    console.error(JSON.stringify(out));
-    await context.close();
-    process.exit(1);
-  }
-  await context.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-  console.log(JSON.stringify(out));
+  }, "console-failure.png", { watchRequests: true });
 }
 
 main();

@@ -6,33 +6,10 @@
 //   node tests/console/models_drive.js '<json config>'
 "use strict";
 
-const fs = require("fs");
-const path = require("path");
-const { launchFresh } = require("../chromium_launch");
-
-const config = JSON.parse(process.argv[2] || "{}");
-const ARTIFACTS = config.artifacts;
-const TIMEOUT = config.timeoutMs || 60000;
-
-function shot(page, name) {
-  return page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
-}
+const { config, shot, drive } = require("./console_page");
 
 async function main() {
-  const { context, profile } = await launchFresh(config.chromium, {
-    viewport: { width: 1280, height: 900 },
-  });
-  const events = { dialogs: [], pageErrors: [], consoleErrors: [] };
-  const page = context.pages()[0] || (await context.newPage());
-  page.setDefaultTimeout(TIMEOUT);
-  page.on("dialog", async (dialog) => {
-    events.dialogs.push(dialog.message());
-    await dialog.dismiss();
-  });
-  page.on("pageerror", (error) => events.pageErrors.push(String(error)));
-  page.on("console", (m) => m.type() === "error" && events.consoleErrors.push(m.text()));
-  const out = { events };
-  try {
+  await drive(async (page, out) => {
     await page.goto(config.url + "/#inbox");
     await page.fill("input[name=username]", config.user);
     await page.fill("input[name=password]", config.password);
@@ -106,16 +83,7 @@ async function main() {
     await page.waitForFunction(() => document.querySelectorAll("[data-testid=history-row]").length >= 2);
     out.history = await page.locator("[data-testid=history-row]").allInnerTexts();
     await shot(page, "console-published.png");
-  } catch (error) {
-    await shot(page, "console-models-failure.png").catch(() => null);
-    console.error(String(error && error.stack ? error.stack : error));
-    console.error(JSON.stringify(out));
-    await context.close();
-    process.exit(1);
-  }
-  await context.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-  console.log(JSON.stringify(out));
+  }, "console-models-failure.png");
 }
 
 main();
