@@ -43,7 +43,7 @@ from console.rasa_client import RasaClient, RasaError
 from console.settings import ConsoleSettings
 from embeddings.index import install_index
 from opastin.config import ROOT, Settings
-from opastin.stack import ACTIONS_PYTHON, FEATURE_CACHE_ENV, RASA_BIN, _env
+from opastin.stack import ACTIONS_PYTHON, RASA_BIN, process_env, rasa_train_env
 
 STAGES = (
     ("export annotations", 2),
@@ -219,13 +219,7 @@ class Trainer:
             "--config", str(bot / "config.yml"), "--domain", str(bot / "domain.yml"),
             "--data", str(data_dir),
         ]  # fmt: skip
-        env = _env(
-            self.project_settings,
-            {
-                "PYTHONPATH": str(bot),
-                FEATURE_CACHE_ENV: str(self.project_settings.feature_cache_dir),
-            },
-        )
+        env = rasa_train_env(self.project_settings, bot)
         await self._stream(command, bot, env)  # in bot/: Rasa's training cache is bot/.rasa
         model_file = folder / f"{folder.name}.tar.gz"
         if not model_file.exists():
@@ -249,7 +243,7 @@ class Trainer:
         if running is not None:
             command += ["--running-model", str(running.model_file)]
             command += ["--running-index", str(running.index_dir)]
-        await self._stream(command, ROOT, _env(self.project_settings))
+        await self._stream(command, ROOT, process_env(self.project_settings))
         result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
         return result
 

