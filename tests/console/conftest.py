@@ -8,6 +8,7 @@ the API tests run in a second; tests/console/test_console_e2e.py uses the real s
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import json
 import re
@@ -48,15 +49,14 @@ def cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
         monkeypatch.setattr(auth, "HASHER", CHEAP_HASHER)
 
 
-_ACCOUNTS: dict[int, str] = {}
-
-
 def account_line() -> str:
     """`USER:hash` under the hasher in use (hashed once per hasher: argon2id takes a while)."""
-    key = id(auth.HASHER)
-    if key not in _ACCOUNTS:
-        _ACCOUNTS[key] = f"{USER}:{auth.hash_password(PASSWORD)}"
-    return _ACCOUNTS[key]
+    return _account_line(auth.HASHER)
+
+
+@functools.cache
+def _account_line(hasher: PasswordHasher) -> str:
+    return f"{USER}:{hasher.hash(PASSWORD)}"
 
 
 SENDER_KEY = "a test key for the console's sender-id hashes"
