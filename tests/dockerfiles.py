@@ -43,6 +43,8 @@ class PipInstall:
     group: str  # the pyproject dependency group the Dockerfile writes to a requirements file
     arguments: list[str]  # pip install's arguments; files are paths in the repository
     group_file: str  # the argument that stands for the group's requirements file
+    workdir: str  # the final stage's working directory (where the application lives)
+    copies: dict[str, str]  # the final stage's COPYs of the context: container -> repository path
 
     def with_group_file(self, path: Path) -> list[str]:
         return [str(path) if a == self.group_file else a for a in self.arguments]
@@ -87,4 +89,4 @@ def pip_install(dockerfile_path: Path, root: Path) -> PipInstall:
             word = str(root / copies[absolute])
         arguments.append(word)
     assert group_file, f"{dockerfile_path.name}: pip does not install the generated group file"
-    return PipInstall(base_image, group, arguments, group_file)
+    return PipInstall(base_image, group, arguments, group_file, workdir, copies)

@@ -6,7 +6,7 @@ venv. So the image must install the venv's dependency group with the venv's lock
 constraints, and that group, with what its packages require, must provide every library that
 bot/'s code and the pipeline's components import. Read in the Rasa venv, whose installed
 packages' metadata say which distribution provides which import. tests/images/ runs the
-Dockerfile's pip command in a scratch venv and trains with it (`make test-images`).
+Dockerfile's pip command in a scratch venv and trains with it (in `make test`).
 """
 
 from __future__ import annotations

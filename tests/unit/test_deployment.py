@@ -249,7 +249,7 @@ def test_the_action_server_and_the_data_stores_are_on_internal_networks() -> Non
 
 
 def test_each_image_pip_installs_its_own_group_constrained_by_its_lock() -> None:
-    """What tests/images/ runs in scratch venvs (`make test-images`), read the same way."""
+    """What tests/images/ runs in scratch venvs, read the same way."""
     from tests.dockerfiles import pip_install
 
     for dockerfile, group in (("Dockerfile.actions", "actions"), ("Dockerfile.rasa", "rasa")):
