@@ -24,10 +24,13 @@ for name in POSTGRES_PASSWORD RASA_DB_PASSWORD CONSOLE_DB_PASSWORD; do
   esac
 done
 
+# The passwords reach psql through its environment (\getenv, psql 15+), not its arguments,
+# which any process on the host may read while the script runs.
+export RASA_DB_PASSWORD CONSOLE_DB_PASSWORD
 psql -X -q -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
-  -v db="$POSTGRES_DB" \
-  -v rasa_user="$RASA_DB_USER" -v rasa_password="$RASA_DB_PASSWORD" \
-  -v console_user="$CONSOLE_DB_USER" -v console_password="$CONSOLE_DB_PASSWORD" <<'SQL'
+  -v db="$POSTGRES_DB" -v rasa_user="$RASA_DB_USER" -v console_user="$CONSOLE_DB_USER" <<'SQL'
+\getenv rasa_password RASA_DB_PASSWORD
+\getenv console_password CONSOLE_DB_PASSWORD
 SELECT format('CREATE ROLE %I', name) FROM (VALUES (:'rasa_user'), (:'console_user')) AS r(name)
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) \gexec
 ALTER ROLE :"rasa_user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS

@@ -230,6 +230,31 @@ def test_the_roles_script_refuses_placeholder_passwords(name: str, tmp_path: Pat
     assert not (tmp_path / "connected").exists(), "refused before connecting"
 
 
+def test_the_roles_script_keeps_passwords_out_of_psqls_arguments(tmp_path: Path) -> None:
+    """Arguments are readable by every process on the host (ps); the environment is not.
+    tests/scale/test_db_roles.py logs in with the passwords the real psql set this way."""
+    psql = tmp_path / "psql"  # first on PATH: records its arguments and what it reads
+    psql.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path / "argv"}\ncat > {tmp_path / "stdin"}\n'
+        f"env > {tmp_path / 'env'}\n"
+    )
+    psql.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POSTGRES_USER": "admin", "POSTGRES_DB": "opastin",
+           "RASA_DB_USER": "opastin_rasa", "CONSOLE_DB_USER": "opastin_console",
+           "POSTGRES_PASSWORD": "admin-secret-1", "RASA_DB_PASSWORD": "rasa-secret-2",
+           "CONSOLE_DB_PASSWORD": "console-secret-3"}  # fmt: skip
+    result = subprocess.run(["/bin/sh", str(DEPLOY / "postgres-roles.sh")], env=env,
+                            capture_output=True, text=True, timeout=10)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    arguments = (tmp_path / "argv").read_text()
+    assert "opastin_rasa" in arguments
+    assert not any(secret in arguments for secret in ("secret-1", "secret-2", "secret-3"))
+    child_env = (tmp_path / "env").read_text()
+    assert "RASA_DB_PASSWORD=rasa-secret-2" in child_env
+    assert "CONSOLE_DB_PASSWORD=console-secret-3" in child_env
+    assert "\\getenv rasa_password RASA_DB_PASSWORD" in (tmp_path / "stdin").read_text()
+
+
 def test_the_action_server_and_the_data_stores_are_on_internal_networks() -> None:
     """Only Rasa reaches the action server; nothing on those networks has a route out."""
     compose = config()
