@@ -152,20 +152,27 @@ class Lexicon:
     words: dict[str, frozenset[str]]
 
 
-@lru_cache(maxsize=1)
-def lexicon(nlu_dir: Path = NLU_DIR) -> Lexicon:
+def build_lexicon(examples: dict[str, list[str]], name_languages: int = NAME_LANGUAGES) -> Lexicon:
+    """Names: words in the examples of at least `name_languages` languages; every other word
+    belongs to each language whose examples use it."""
     languages_of: dict[str, set[str]] = defaultdict(set)
-    for language in SUPPORTED:
-        for example in nlu_examples(nlu_dir / f"{language}.yml"):
-            for word in words_of(example):
+    for language, texts in examples.items():
+        for text in texts:
+            for word in words_of(text):
                 languages_of[word].add(language)
-    names = frozenset(w for w, found in languages_of.items() if len(found) >= NAME_LANGUAGES)
+    names = frozenset(w for w, found in languages_of.items() if len(found) >= name_languages)
     own: dict[str, set[str]] = defaultdict(set)
     for word, found in languages_of.items():
         if word not in names:
             for language in found:
                 own[language].add(word)
     return Lexicon(names, {language: frozenset(words) for language, words in own.items()})
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The lexicon of bot/data/nlu's examples of every understood language."""
+    return build_lexicon({lang: nlu_examples(NLU_DIR / f"{lang}.yml") for lang in SUPPORTED})
 
 
 def without_names(text: str) -> str:

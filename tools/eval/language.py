@@ -90,6 +90,15 @@ class Tally:
         self.wrong += decision not in (None, expected)
         self.same_as_before += decision == before
 
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(
+            self.n + other.n,
+            self.right + other.right,
+            self.kept + other.kept,
+            self.wrong + other.wrong,
+            self.same_as_before + other.same_as_before,
+        )
+
     def share(self, count: int) -> str:
         return f"{100 * count / self.n:.1f}" if self.n else "-"
 
@@ -134,8 +143,10 @@ def table(rows: Sequence[Row]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        for length in ("short", "long"):
-            a, b = row.new[length], row.old[length]
+        lengths = [(length, row.new[length], row.old[length]) for length in ("short", "long")]
+        if row.language == "ALL":
+            lengths.append(("all", sum(row.new.values(), Tally()), sum(row.old.values(), Tally())))
+        for length, a, b in lengths:
             if not a.n:
                 continue
             lines.append(
