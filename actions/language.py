@@ -4,7 +4,6 @@ line between asking to switch language and asking a question in a language."""
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.language_detection import ANSWERED, detect_language
+from actions.language_detection import ANSWERED, WORD, detect_language
 from actions.residence import residence_slots
 from opastin.yaml_files import read_yaml
 
 SWITCH_WORDS_FILE = Path(__file__).with_name("switch_words.yaml")
-WORD = re.compile(r"[\w'‘’-]+")
 # Earlier user messages searched for a residence status while the slot is empty.
 MESSAGES_LOOKED_BACK = 30
 
