@@ -22,7 +22,7 @@ from actions.answers import Reply, answer, ask_detail, handoff, rephrase
 from actions.checklist import checklist
 from actions.clarify import missing_detail
 from actions.engine import get_engine
-from actions.language import SUPPORTED, detect_language
+from actions.language_detection import SUPPORTED, detect_language
 from actions.log_privacy import describe_message
 from actions.outdated_terms import successors, terms_in
 from actions.residence import residence_from_text

@@ -1,65 +1,25 @@
-"""Offline language detection for user messages (lingua, limited to the languages we serve),
-and the line between asking to switch language and asking a question in a language."""
+"""The conversation's language: the slot filled after every user message (detected language,
+explicit choice, page language; detection itself is actions/language_detection.py), and the
+line between asking to switch language and asking a question in a language."""
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.language_detection import ANSWERED, WORD, detect_language
 from actions.residence import residence_slots
-from knowledge.vocabulary import vocabulary
 from opastin.yaml_files import read_yaml
 
-SUPPORTED = vocabulary().languages.understood
-ANSWERED = vocabulary().languages.answered
-# Detected so that they are not taken for a language we answer in (Portuguese for Spanish),
-# then answered in the default language like every language we do not answer in.
-DETECTED = (*SUPPORTED, *vocabulary().languages.recognised_only)
-DEFAULT_LANGUAGE = vocabulary().languages.default
-# Below this confidence (short or mixed messages, "Kela", "ok") keep the conversation's language.
-MIN_CONFIDENCE = 0.5
-# One- and two-word messages ("skattekort", "Kela kortti") are often valid words of several
-# languages: they change the conversation's (or the page's) language only when detection is sure.
-SHORT_MESSAGE_WORDS = 2
-MIN_CONFIDENCE_SHORT = 0.8
 SWITCH_WORDS_FILE = Path(__file__).with_name("switch_words.yaml")
-WORD = re.compile(r"[\w'‘’-]+")
 # Earlier user messages searched for a residence status while the slot is empty.
 MESSAGES_LOOKED_BACK = 30
-
-
-@lru_cache(maxsize=1)
-def _detector() -> LanguageDetector:
-    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in DETECTED]
-    return (
-        LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
-    )
-
-
-def detect_language(text: str, fallback: str | None = None) -> str:
-    """The language to answer a message in: its own when we answer in it, the default
-    language when it is written in another one (never a third language), and `fallback`
-    (the conversation's or the page's language, then the default) when the text says too
-    little to tell."""
-    fallback = fallback if fallback in ANSWERED else DEFAULT_LANGUAGE
-    text = text.strip()
-    if not text:
-        return fallback
-    values = _detector().compute_language_confidence_values(text)
-    short = len(text.split()) <= SHORT_MESSAGE_WORDS
-    needed = MIN_CONFIDENCE_SHORT if short else MIN_CONFIDENCE
-    if not values or values[0].value < needed:
-        return fallback
-    detected = values[0].language.iso_code_639_1.name.lower()
-    return detected if detected in ANSWERED else DEFAULT_LANGUAGE
 
 
 @lru_cache(maxsize=1)

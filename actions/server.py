@@ -45,13 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         manifest.backend,
         manifest.model,
     )
-    from actions.language import detect_language
+    from actions.language_detection import LanguageDataError, warm_up
     from actions.residence import CuesError, reader
 
-    detect_language("warm up the language models")
     try:
+        warm_up()  # the language detection's data and models, before the first message
         reader()  # compiles the nationality phrases now, not on the first user message
-    except CuesError as error:
+    except (CuesError, LanguageDataError) as error:
         print(f"error: the action server cannot start: {error}", file=sys.stderr)
         return 2
     from rasa_sdk.endpoint import run

@@ -8,7 +8,7 @@ import pytest
 
 from tools.bench.benchmark import Results, kinds, parse_args
 from tools.bench.measure import Spread, cpu_ms_per_turn, cycled, nlu_messages, plain_example
-from tools.bench.memory import checkpoints
+from tools.bench.memory import checkpoints, verdict
 from tools.loadtest.results import Conversation, Turn
 
 
@@ -84,3 +84,21 @@ def test_kinds_count_reply_types_and_failed_turns_by_their_error():
     timed_out = Turn(1, "tax card", 0, error="TimeoutError: after 30 s")
     conversation = Conversation("u", "rest", turns=[answered, timed_out])
     assert kinds([conversation]) == "error 1, error: TimeoutError: after 30 s 1, text 1"
+
+
+def test_the_memory_verdict_compares_with_the_targets_and_reports_growth_after_warm_up():
+    readings = [
+        (0, {"actions": 200.0, "rasa": 636.0}),
+        (1_000, {"actions": 386.0, "rasa": 691.0}),
+        (2_000, {"actions": 393.0, "rasa": 699.0}),
+    ]
+    assert verdict(readings) == [
+        "actions: 393 MB after 2000 turns (target <= 450: met); +7 MB from 1000 to 2000 turns",
+        "rasa: 699 MB after 2000 turns (target <= 600: NOT met); +8 MB from 1000 to 2000 turns",
+    ]
+    assert verdict(readings[:1]) == [
+        "actions: 200 MB after 0 turns (target <= 450: met)",
+        "rasa: 636 MB after 0 turns (target <= 600: NOT met)",
+    ]
+    with pytest.raises(ValueError):
+        verdict([])

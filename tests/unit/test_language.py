@@ -9,7 +9,17 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import language_detection
 from actions.language import ActionValidateSlotMappings, detect_language, only_asks_to_switch
+from actions.language_detection import (
+    LanguageDataError,
+    build_lexicon,
+    by_letters,
+    nlu_examples,
+    script_of,
+    scripts,
+    without_names,
+)
 from actions.language_switch import ActionChangeLanguage
 
 DOMAIN = {
@@ -166,3 +176,71 @@ def test_the_change_language_action_confirms_a_pure_switch():
     dispatcher = CollectingDispatcher()
     assert asyncio.run(ActionChangeLanguage().run(dispatcher, tracker, DOMAIN)) == []
     assert [m["response"] for m in dispatcher.messages] == ["utter_change_language"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("де зробити verokortti", "uk"),  # Finnish name, Ukrainian question: the script decides
+        ("Työmarkkinatori регистрация", "ru"),
+        ("كيف اسجل في Työmarkkinatori", "ar"),
+        ("شماره شناسایی henkilötunnus", "fa"),
+        ("International House Helsinki是什么？", "zh"),
+    ],
+)
+def test_a_non_latin_script_outvotes_quoted_finnish_names(text: str, language: str):
+    assert detect_language(text, fallback="fi") == language
+
+
+def test_own_letters_decide_between_the_languages_of_a_script():
+    cyrillic = next(s for s in scripts() if "ru" in s.languages)
+    arabic = next(s for s in scripts() if "fa" in s.languages)
+    assert by_letters("пособие на жильё", cyrillic) == "ru"  # ё
+    assert by_letters("які документи", cyrillic) == "uk"  # і
+    assert by_letters("налоговая карта", cyrillic) is None  # no letter of one alone: lingua
+    assert by_letters("یه جوک بگو", arabic) == "fa"
+    assert by_letters("ёі", cyrillic) is None  # letters of both: lingua
+
+
+def test_a_script_needs_two_letters_and_latin_text_has_none():
+    assert script_of("How do I get a tax card?") is None
+    assert script_of("Tax card ж") is None
+    found = script_of("де зробити verokortti")
+    assert found is not None and found[0].languages == ("ru", "uk")
+    assert found[1] == "де зробити"
+
+
+def test_names_shared_by_many_languages_are_no_sign_of_a_language():
+    lexicon = build_lexicon(
+        {"en": ["Kela card"], "fi": ["Kela kortti"], "sv": ["Kela kort", "kort"]},
+        name_languages=3,
+    )
+    assert lexicon.names == {"kela"}
+    assert lexicon.words["sv"] == {"kort"} and "kela" not in lexicon.words["fi"]
+    # The real lexicon: a place name alone keeps the conversation's language.
+    assert "helsinki" in language_detection.lexicon().names
+    assert without_names("Business Helsinki ballan") == "Business ballan"
+    assert detect_language("Helsinki", fallback="sv") == "sv"
+
+
+def test_the_scripts_file_is_checked(tmp_path, monkeypatch):
+    bad = tmp_path / "scripts.yaml"
+    bad.write_text("cyrillic:\n  unicode: CYRILLIC\n  languages: [ru, xx]\n")
+    monkeypatch.setattr(language_detection, "SCRIPTS_FILE", bad)
+    language_detection.scripts.cache_clear()
+    try:
+        with pytest.raises(LanguageDataError, match="unknown: \\['xx'\\]"):
+            language_detection.scripts()
+    finally:
+        monkeypatch.undo()
+        language_detection.scripts.cache_clear()
+
+
+def test_missing_nlu_examples_are_a_clear_error(tmp_path):
+    with pytest.raises(LanguageDataError, match="NLU examples not found"):
+        nlu_examples(tmp_path / "xx.yml")
+    (tmp_path / "en.yml").write_text(
+        'nlu:\n- intent: ask\n  examples: |\n    - I live in [Espoo]{"entity": "municipality"}\n'
+        "- synonym: espoo\n  examples: |\n    - Esbo\n"
+    )
+    assert nlu_examples(tmp_path / "en.yml") == ["I live in Espoo"]

@@ -33,6 +33,9 @@ from tools.loadtest.results import Conversation
 
 NLU_DIR = BOT_DIR / "data" / "nlu"
 EXAMPLES_PER_LANGUAGE = 200
+# Issue 15 item 3: RSS after 10,000 turns, and flat after warm-up (the first 1,000 turns).
+TARGETS_MB = {"actions": 450, "rasa": 600}
+WARM_UP_TURNS = 1_000
 
 
 def checkpoints(turns: int, every: int) -> list[int]:
@@ -43,10 +46,29 @@ def checkpoints(turns: int, every: int) -> list[int]:
     return marks if marks and marks[-1] == turns else [*marks, turns]
 
 
+def verdict(readings: list[tuple[int, dict[str, float]]]) -> list[str]:
+    """Per process: the last RSS against its target, and the growth after warm-up (from the
+    first reading at or after WARM_UP_TURNS turns to the last one)."""
+    if not readings:
+        raise ValueError("no RSS readings")
+    turns, last = readings[-1]
+    warm = next(((t, rss) for t, rss in readings if t >= WARM_UP_TURNS), None)
+    lines = []
+    for name, target in TARGETS_MB.items():
+        met = "met" if last[name] <= target else "NOT met"
+        line = f"{name}: {last[name]:.0f} MB after {turns} turns (target <= {target}: {met})"
+        if warm is not None and warm[0] < turns:
+            line += f"; {last[name] - warm[1][name]:+.0f} MB from {warm[0]} to {turns} turns"
+        lines.append(line)
+    return lines
+
+
 async def drive(
     urls: list[str], meter: ProcessMeter, texts: list[str], marks: list[int], users: int
-) -> None:
-    """Send turns in batches up to each checkpoint; print RSS and errors at each."""
+) -> list[tuple[int, dict[str, float]]]:
+    """Send turns in batches up to each checkpoint; print RSS and errors at each, and return
+    the RSS readings."""
+    readings = []
     sent = errors = 0
     async with session() as http:
         for mark in marks:
@@ -62,11 +84,13 @@ async def drive(
                 sent += turn_count(conversations)
                 errors += sum(1 for c in conversations for t in c.turns if t.error)
             rss = meter.rss_mb()
+            readings.append((sent, rss))
             print(
                 f"| {sent} | {rss['actions']:.0f} | {rss['rasa']:.0f} | {errors} "
                 f"| {load_average()} |",
                 flush=True,
             )
+    return readings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---|---|---|")
         rss = meter.rss_mb()
         print(f"| 0 (started) | {rss['actions']:.0f} | {rss['rasa']:.0f} | 0 | {load_average()} |")
-        asyncio.run(drive(topology.rasa_urls, meter, texts, marks, args.users))
+        readings = asyncio.run(drive(topology.rasa_urls, meter, texts, marks, args.users))
+    print()
+    print("\n".join(verdict([(0, rss), *readings])))
     return 0
 
 
