@@ -1,9 +1,11 @@
 """Our own Rasa policies (run inside the Rasa server, .venvs/rasa).
 
 Importing this package (Rasa does, for the policy in config.yml) also makes Rasa check
-action-server responses with one prepared validator (action_response_validation.py).
+action-server responses with one prepared validator (action_response_validation.py) and find
+event classes by type name from a cache (event_types.py).
 """
 
-from policies.action_response_validation import install
+from policies import action_response_validation, event_types
 
-install()
+action_response_validation.install()
+event_types.install()
