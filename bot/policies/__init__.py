@@ -2,10 +2,12 @@
 
 Importing this package (Rasa does, for the policy in config.yml) also makes Rasa check
 action-server responses with one prepared validator (action_response_validation.py) and find
-event classes by type name from a cache (event_types.py).
+event classes by type name from a cache (event_types.py), and continue a tracker's past
+states from its last replay (tracker_states.py).
 """
 
-from policies import action_response_validation, event_types
+from policies import action_response_validation, event_types, tracker_states
 
 action_response_validation.install()
 event_types.install()
+tracker_states.install()
