@@ -2,12 +2,14 @@
 
 Importing this package (Rasa does, for the policy in config.yml) also makes Rasa check
 action-server responses with one prepared validator (action_response_validation.py) and find
-event classes by type name from a cache (event_types.py), and continue a tracker's past
-states from its last replay (tracker_states.py).
+event classes by type name from a cache (event_types.py), continue a tracker's past
+states from its last replay (tracker_states.py), and run prediction graphs without dask's
+scheduler (graph_runner.py).
 """
 
-from policies import action_response_validation, event_types, tracker_states
+from policies import action_response_validation, event_types, graph_runner, tracker_states
 
 action_response_validation.install()
 event_types.install()
 tracker_states.install()
+graph_runner.install()
