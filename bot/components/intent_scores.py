@@ -140,9 +140,6 @@ def _prepared(component: Any, dense_size: int) -> PreparedScores | None:
 def install() -> bool:
     """Replace the classifier's process once per process; False if already done."""
     from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+    from rasa_patches import replace_once
 
-    current = LogisticRegressionClassifier.process
-    if hasattr(current, "__wrapped__"):
-        return False
-    LogisticRegressionClassifier.process = prepared_process(current)  # type: ignore[method-assign]
-    return True
+    return replace_once(LogisticRegressionClassifier, "process", prepared_process)

@@ -102,9 +102,6 @@ def prepared_validation(original: Validate) -> Validate:
 def install() -> bool:
     """Replace RemoteAction's per-call validation once per process; False if already done."""
     from rasa.core.actions.action import RemoteAction
+    from rasa_patches import replace_once
 
-    current = RemoteAction._validate_action_result
-    if hasattr(current, "__wrapped__"):
-        return False
-    RemoteAction._validate_action_result = prepared_validation(current)  # type: ignore[method-assign]
-    return True
+    return replace_once(RemoteAction, "_validate_action_result", prepared_validation)

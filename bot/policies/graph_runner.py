@@ -82,9 +82,6 @@ def sequential_run(original: Run) -> Run:
 def install() -> bool:
     """Replace DaskGraphRunner.run once per process; False if already done."""
     from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa_patches import replace_once
 
-    current = DaskGraphRunner.run
-    if hasattr(current, "__wrapped__"):
-        return False
-    DaskGraphRunner.run = sequential_run(current)  # type: ignore[method-assign]
-    return True
+    return replace_once(DaskGraphRunner, "run", sequential_run)

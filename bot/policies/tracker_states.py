@@ -96,9 +96,6 @@ def cached_past_states(original: PastStates) -> PastStates:
 def install() -> bool:
     """Replace DialogueStateTracker.past_states once per process; False if already done."""
     from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa_patches import replace_once
 
-    current = DialogueStateTracker.past_states
-    if hasattr(current, "__wrapped__"):
-        return False
-    DialogueStateTracker.past_states = cached_past_states(current)  # type: ignore[method-assign]
-    return True
+    return replace_once(DialogueStateTracker, "past_states", cached_past_states)
