@@ -1,9 +1,15 @@
 """Our own Rasa policies (run inside the Rasa server, .venvs/rasa).
 
 Importing this package (Rasa does, for the policy in config.yml) also makes Rasa check
-action-server responses with one prepared validator (action_response_validation.py).
+action-server responses with one prepared validator (action_response_validation.py) and find
+event classes by type name from a cache (event_types.py), continue a tracker's past
+states from its last replay (tracker_states.py), and run prediction graphs without dask's
+scheduler (graph_runner.py).
 """
 
-from policies.action_response_validation import install
+from policies import action_response_validation, event_types, graph_runner, tracker_states
 
-install()
+action_response_validation.install()
+event_types.install()
+tracker_states.install()
+graph_runner.install()

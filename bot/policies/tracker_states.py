@@ -1,0 +1,101 @@
+"""Compute a tracker's past dialogue states once per event, not once per event per prediction.
+
+The rule policy turns the whole conversation into states before each prediction
+(`DialogueStateTracker.past_states` -> `Domain.states_for_tracker_history`): it replays every
+event on a fresh tracker and builds a state at each action. A turn makes two to four
+predictions, each after one or two more events, so every turn replayed the conversation several
+times: 21 ms per turn profiled, two thirds of the rule policy (docs/performance.md, "Third
+pass"), and growing with the conversation's length.
+
+Here the replay is kept on the tracker with the applied events it has seen. When the tracker's
+applied events still begin with those same event objects (events are appended during a turn),
+only the new ones are replayed; otherwise (a rewind, a restart, another tracker) the replay
+starts over, exactly as Rasa's. Each call gets its own copy of the states, since the
+featurizers delete keys from them. Only Rasa's own plain case is cached (no rule-only turns to
+ignore, unset slots kept, Rasa's own Domain method); anything else goes to Rasa's method.
+Same states as Rasa's: tests/rasa_venv/test_tracker_states.py.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+PastStates = Callable[..., list[dict[str, Any]]]
+_CACHE = "_opastin_past_states"
+
+
+@dataclass
+class Replay:
+    """A fresh tracker with `applied` replayed on it, and the state before each action."""
+
+    domain: Any
+    applied: list[Any] = field(default_factory=list)
+    tracker: Any = None
+    states: list[dict[str, Any]] = field(default_factory=list)
+
+    def extend(self, events: list[Any]) -> None:
+        from rasa.shared.core.events import ActionExecuted
+
+        for event in events:
+            if isinstance(event, ActionExecuted):
+                self.states.append(self.state())
+            self.tracker.update(event)
+            self.applied.append(event)
+
+    def state(self) -> dict[str, Any]:
+        return self.domain._clean_state(self.domain.get_active_state(self.tracker))
+
+
+def _copied(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """States are {kind: {key: str, tuple or number}}: two levels of dicts to copy, unless a
+    value is something else (then a deep copy)."""
+    immutable = (str, tuple, int, float, bool, frozenset, type(None))
+    if all(
+        isinstance(sub, dict) and all(isinstance(v, immutable) for v in sub.values())
+        for state in states
+        for sub in state.values()
+    ):
+        return [{kind: dict(sub) for kind, sub in state.items()} for state in states]
+    return copy.deepcopy(states)
+
+
+def cached_past_states(original: PastStates) -> PastStates:
+    """`original` (DialogueStateTracker.past_states) continued from the tracker's last replay."""
+    from rasa.shared.core.domain import Domain
+
+    def past_states(
+        self: Any,
+        domain: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        own_method = type(domain).states_for_tracker_history is Domain.states_for_tracker_history
+        if omit_unset_slots or ignore_rule_only_turns or not own_method:
+            return original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        applied = self.applied_events()
+        replay: Replay | None = self.__dict__.get(_CACHE)
+        if (
+            replay is None
+            or replay.domain is not domain
+            or len(replay.applied) > len(applied)
+            or any(seen is not now for seen, now in zip(replay.applied, applied, strict=False))
+        ):
+            replay = Replay(domain, tracker=self.init_copy())
+            self.__dict__[_CACHE] = replay
+        replay.extend(applied[len(replay.applied) :])
+        return _copied([*replay.states, replay.state()])
+
+    past_states.__wrapped__ = original  # type: ignore[attr-defined]
+    return past_states
+
+
+def install() -> bool:
+    """Replace DialogueStateTracker.past_states once per process; False if already done."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa_patches import replace_once
+
+    return replace_once(DialogueStateTracker, "past_states", cached_past_states)
