@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tools.bench.benchmark import Results, kinds, parse_args
-from tools.bench.measure import Spread, cpu_ms_per_turn, cycled, nlu_messages, plain_example
+from tools.bench.measure import Spread, cpu_ms_per_turn, cycled, nlu_messages
 from tools.bench.memory import checkpoints, verdict
 from tools.loadtest.results import Conversation, Turn
 
@@ -21,10 +21,13 @@ def test_a_spread_is_min_median_max_and_prints_the_range_only_when_there_is_one(
         Spread.of([])
 
 
-def test_nlu_examples_lose_their_entity_annotations():
+def test_nlu_messages_lose_their_entity_annotations(tmp_path: Path):
     line = 'olen [EU-kansalainen]{"entity": "residence_status"} ja [Espoossa](municipality)'
-    assert plain_example(line) == "olen EU-kansalainen ja Espoossa"
-    assert plain_example("  verokortti ") == "verokortti"
+    (tmp_path / "fi.yml").write_text(
+        f"nlu:\n- intent: a\n  examples: |\n    - {line}\n    -   verokortti \n",
+        encoding="utf-8",
+    )
+    assert nlu_messages(tmp_path, ["fi"], 5) == ["olen EU-kansalainen ja Espoossa", "verokortti"]
 
 
 def test_nlu_messages_interleave_the_languages_and_refuse_an_empty_file(tmp_path: Path):

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import aiohttp
 
-from console.project import strip_annotations
+from actions.language_detection import nlu_examples
 from opastin.config import Settings
 from opastin.stack import ensure_index, ensure_model
-from opastin.yaml_files import read_yaml
 from tools.loadtest.clients import rest_conversation, rest_turn
 from tools.loadtest.results import Conversation, Turn
 from tools.loadtest.topology import LocalTopology, Store, local_topology
@@ -50,24 +49,12 @@ class Spread:
         return f"{self.median:.{digits}f} ({self.low:.{digits}f}-{self.high:.{digits}f})"
 
 
-def plain_example(line: str) -> str:
-    """An NLU example as a user types it: entity annotations replaced by their text."""
-    return strip_annotations(line).strip()
-
-
 def nlu_messages(nlu_dir: Path, languages: Sequence[str], per_language: int) -> list[str]:
     """Up to `per_language` examples of each language's NLU file (all intents, in file order),
     interleaved language by language, so any run of 13 turns holds 13 languages."""
     columns = []
     for language in languages:
-        data = read_yaml(nlu_dir / f"{language}.yml")
-        examples = [
-            plain_example(line.removeprefix("- "))
-            for item in data.get("nlu", [])
-            if "intent" in item
-            for line in str(item.get("examples", "")).splitlines()
-            if line.strip().startswith("- ")
-        ]
+        examples = nlu_examples(nlu_dir / f"{language}.yml")
         if not examples:
             raise ValueError(f"{nlu_dir / language}.yml: no NLU examples")
         columns.append(examples[:per_language])
