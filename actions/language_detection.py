@@ -27,9 +27,9 @@ from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-from console.project import strip_annotations
 from knowledge.vocabulary import vocabulary
 from opastin.config import ROOT
+from opastin.nlu_text import strip_annotations
 from opastin.yaml_files import read_yaml
 
 SUPPORTED = vocabulary().languages.understood

@@ -23,8 +23,9 @@ from typing import Any
 
 from console.conversations import HIDDEN_ACTIONS, valid_language
 from console.masking import mask_text
-from console.project import Project, normalise, strip_annotations
+from console.project import Project, normalise
 from console.pseudonyms import is_pseudonym
+from opastin.nlu_text import strip_annotations
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")  # a Rasa intent, action or slot name
 

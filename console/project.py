@@ -16,20 +16,15 @@ from typing import Any
 import yaml
 
 from opastin.config import ROOT
+from opastin.nlu_text import strip_annotations
 from opastin.yaml_files import read_yaml
 
 BOT_DIR = ROOT / "bot"
-ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
 def normalise(text: str) -> str:
     """Ignore case, punctuation and spacing (`Tax card?` = `tax card`)."""
     return " ".join(re.sub(r"[^\w\s<>]", " ", text.casefold()).split())
-
-
-def strip_annotations(text: str) -> str:
-    """`I live in [Espoo](municipality)` -> `I live in Espoo`."""
-    return ANNOTATION.sub(r"\1", text)
 
 
 def _yaml(path: Path) -> Any:

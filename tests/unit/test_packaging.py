@@ -45,6 +45,13 @@ def test_runtime_packages_are_the_installed_ones_and_import_no_tools_or_tests() 
         assert stray == {}, f"{package} imports dev-only code: {stray}"
 
 
+@pytest.mark.parametrize("package", ["actions", "embeddings", "knowledge", "opastin"])
+def test_the_action_servers_packages_do_not_import_the_console(package: str) -> None:
+    """The action server's runtime stays below the console: console/ is a separate service."""
+    stray = {n: f for n, f in imported_names(package).items() if n == "console"}
+    assert stray == {}, f"{package} imports the console: {stray}"
+
+
 @pytest.mark.parametrize("package", RUNTIME)
 def test_every_library_a_runtime_package_imports_is_in_the_actions_group(package: str) -> None:
     distributions = packages_distributions()

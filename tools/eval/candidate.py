@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from console.project import strip_annotations
+from opastin.nlu_text import strip_annotations
 
 NLU_FALLBACK = "nlu_fallback"
 
