@@ -223,13 +223,23 @@ def test_names_shared_by_many_languages_are_no_sign_of_a_language():
     assert detect_language("Helsinki", fallback="sv") == "sv"
 
 
-def test_the_scripts_file_is_checked(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("cyrillic:\n  unicode: CYRILLIC\n  languages: [ru, xx]\n", "unknown: \\['xx'\\]"),
+        (
+            "han:\n  unicode: CJK UNIFIED IDEOGRAPH\n  languages: [zh]\n  min_letters: 0\n",
+            "min_letters: 0",
+        ),
+    ],
+)
+def test_the_scripts_file_is_checked(tmp_path, monkeypatch, content, error):
     bad = tmp_path / "scripts.yaml"
-    bad.write_text("cyrillic:\n  unicode: CYRILLIC\n  languages: [ru, xx]\n")
+    bad.write_text(content)
     monkeypatch.setattr(language_detection, "SCRIPTS_FILE", bad)
     language_detection.scripts.cache_clear()
     try:
-        with pytest.raises(LanguageDataError, match="unknown: \\['xx'\\]"):
+        with pytest.raises(LanguageDataError, match=error):
             language_detection.scripts()
     finally:
         monkeypatch.undo()
@@ -323,16 +333,3 @@ def test_kana_wins_a_tie_with_han_and_one_cyrillic_letter_is_no_script():
     found = script_of("ビザ申請")
     assert found is not None and found[0].languages == ("ja",)
     assert script_of("Tax card ж") is None
-
-
-def test_min_letters_in_the_scripts_file_is_checked(tmp_path, monkeypatch):
-    bad = tmp_path / "scripts.yaml"
-    bad.write_text("han:\n  unicode: CJK UNIFIED IDEOGRAPH\n  languages: [zh]\n  min_letters: 0\n")
-    monkeypatch.setattr(language_detection, "SCRIPTS_FILE", bad)
-    language_detection.scripts.cache_clear()
-    try:
-        with pytest.raises(LanguageDataError, match="min_letters: 0"):
-            language_detection.scripts()
-    finally:
-        monkeypatch.undo()
-        language_detection.scripts.cache_clear()
