@@ -336,9 +336,8 @@ def detect_language(text: str, fallback: str | None = None) -> str:
     language when it is written in another one (never a third language), and `fallback`
     (the conversation's or the page's language, then the default) when the text says too
     little to tell."""
-    first_message = fallback not in ANSWERED
-    fallback = DEFAULT_LANGUAGE if first_message else fallback
-    detected = message_language(text, first_message)
+    kept = fallback if fallback in ANSWERED else None
+    detected = message_language(text, first_message=kept is None)
     if detected is None:
-        return fallback
+        return kept or DEFAULT_LANGUAGE
     return detected if detected in ANSWERED else DEFAULT_LANGUAGE
