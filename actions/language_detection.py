@@ -189,9 +189,9 @@ class Lexicon:
             similar.append(known)
         return {lang for lang, words in self.words.items() if any(w in words for w in similar)}
 
-    def vote(self, text: str) -> str | None:
+    def vote(self, text: str, least: int = 1) -> str | None:
         """The language whose examples use the most words of `text` (names aside), when that
-        is at least half of them and more than any other language's count."""
+        is at least half of them, at least `least`, and more than any other language's count."""
         words = [w for w in words_of(text) if w not in self.names]
         tally = Counter(lang for word in words for lang in self.languages_of(word))
         if not tally:
@@ -199,7 +199,7 @@ class Lexicon:
         (best, count), *others = tally.most_common(2)
         if others and others[0][1] == count:
             return None
-        return best if 2 * count >= len(words) else None
+        return best if 2 * count >= len(words) and count >= least else None
 
 
 def build_lexicon(
@@ -283,19 +283,24 @@ def lingua_language(
 def latin_language(text: str, first_message: bool = True) -> str | None:
     """The language of Latin-script text (see the module's docstring), or None if unsure.
 
-    The NLU examples' words decide first, except in a one- or two-word message when the
-    conversation (or the page) already has a language: "Kela kortti" in a Somali conversation
-    is a quoted Finnish term, as the first message it is Finnish."""
+    The NLU examples' words decide first. In a one- or two-word message they decide only when
+    the conversation (or the page) has no language yet ("Kela kortti" in a Somali conversation
+    is a quoted Finnish term, as the first message it is Finnish), and one word of them only
+    with lingua's top language ("police" is in the French examples alone, but English too)."""
     rest = without_names(text)
+    if not rest:
+        return None
     short = len(rest.split()) <= SHORT_MESSAGE_WORDS
-    voted = lexicon().vote(rest) if first_message or not short else None
+    voting = first_message or not short
+    voted = lexicon().vote(rest, least=2 if short else 1) if voting else None
     if voted is not None:
         return voted
-    top = _top(_detector(latin_languages()), rest) if rest else None
+    voted = lexicon().vote(rest) if voting else None  # one word: lingua must agree
+    top = _top(_detector(latin_languages()), rest)
     if top is None:
         return None
     language, confidence = top
-    if confidence >= LATIN_SURE:
+    if confidence >= LATIN_SURE or language == voted:
         return language
     if confidence < (MIN_CONFIDENCE_SHORT if short else LATIN_MIN_CONFIDENCE):
         return None

@@ -269,6 +269,15 @@ def test_the_examples_words_vote_for_the_language_using_most_of_them():
     assert lexicon.vote("un") is None  # a tie: es 1, fr 1
     assert lexicon.vote("un zzz yyy") is None  # the best language has less than half the words
     assert lexicon.vote("") is None
+    assert lexicon.vote("chiste", least=2) is None  # one word of es, two needed
+    assert lexicon.vote("un chiste", least=2) == "es"
+
+
+def test_one_word_of_one_languages_examples_needs_lingua_to_agree():
+    # "police" is in the French examples only; lingua's trigrams put English first.
+    assert language_detection.lexicon().languages_of("police") == {"fr"}
+    assert detect_language("police") == "en"
+    assert detect_language("oleskelulupa") == "fi"  # the Finnish examples, and lingua: Finnish
 
 
 @pytest.mark.parametrize(
