@@ -13,8 +13,9 @@ the action server's memory (docs/performance.md, "Language detection memory"). I
    trigrams are lost ("Cuéntame un chiste" looks Finnish to them); otherwise lingua's
    low-accuracy (trigram) models of the Latin-script languages: the top language counts when
    it is nearly certain, or fairly sure and the message has a word of that language's examples.
-   A one- or two-word message in a conversation that already has a language is left to lingua
-   (a quoted Finnish term in a Somali conversation keeps it Somali).
+   In a one- or two-word message the vote needs two words, or one and lingua's agreement, and
+   only when the conversation has no language yet (a quoted Finnish term in a Somali
+   conversation keeps it Somali).
 The rules and thresholds were chosen with `python -m tools.eval.language` (tuned on the NLU
 examples, evaluation/dev_* and evaluation/language_short_tune.yaml; reported on
 evaluation/holdout_* and evaluation/language_short_holdout.yaml).
