@@ -2,23 +2,31 @@
 
 Why not lingua's high-accuracy mode: its models of our 16 detected languages take ~440 MB of
 the action server's memory (docs/performance.md, "Language detection memory"). Instead:
-1. a non-Latin script decides among its own languages (actions/scripts.yaml): letters only
-   one of them writes, then lingua on the words in that script, so quoted Finnish names
-   ("де зробити verokortti") cannot outvote it;
-2. Latin text goes to lingua's low-accuracy (trigram) models of the Latin-script languages,
-   without the words that are names in this domain ("Helsinki", "Kela", "henkilötunnus": used
-   in the NLU examples of NAME_LANGUAGES languages or more); lingua's top language counts when
-   it is nearly certain, or fairly sure and the message has a word of that language's NLU
-   examples.
-The rule and its thresholds were chosen with `python -m tools.eval.language` (tuned on the NLU
-examples and evaluation/dev_*, reported on evaluation/holdout_*).
+1. a non-Latin script decides among its own languages (actions/scripts.yaml; one letter is
+   enough for Han, kana and Hangul): letters only one of them writes, then the words of the
+   languages' NLU examples (the lexicon vote below: "اقامت" is Persian), then lingua on the
+   words in that script, so quoted Finnish names ("де зробити verokortti") cannot outvote it;
+2. Latin text, without the words that are names in this domain ("Helsinki", "Kela": used in
+   the NLU examples of NAME_LANGUAGES languages or more, none of which has most of their uses):
+   the lexicon vote, the language whose NLU examples use most of its words (at least half, a
+   word none uses matched by its beginning: "asumistki" -> "asumistuki"), decides where lingua's
+   trigrams are lost ("Cuéntame un chiste" looks Finnish to them); otherwise lingua's
+   low-accuracy (trigram) models of the Latin-script languages: the top language counts when
+   it is nearly certain, or fairly sure and the message has a word of that language's examples.
+   In a one- or two-word message the vote needs two words, or one and lingua's agreement, and
+   only when the conversation has no language yet (a quoted Finnish term in a Somali
+   conversation keeps it Somali).
+The rules and thresholds were chosen with `python -m tools.eval.language` (tuned on the NLU
+examples, evaluation/dev_* and evaluation/language_short_tune.yaml; reported on
+evaluation/holdout_* and evaluation/language_short_holdout.yaml).
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,7 +48,8 @@ DETECTED = (*SUPPORTED, *vocabulary().languages.recognised_only)
 DEFAULT_LANGUAGE = vocabulary().languages.default
 SCRIPTS_FILE = Path(__file__).with_name("scripts.yaml")
 NLU_DIR = ROOT / "bot" / "data" / "nlu"
-# A message with at least this many letters of a non-Latin script is in one of its languages.
+# A message with at least this many letters of a non-Latin script is in one of its languages
+# (a script's `min_letters` in actions/scripts.yaml may say fewer: one Han letter is enough).
 MIN_SCRIPT_LETTERS = 2
 # One- and two-word messages ("skattekort", "Kela kortti") are often valid words of several
 # languages: they change the conversation's (or the page's) language only when detection is sure.
@@ -53,8 +62,14 @@ MIN_CONFIDENCE = 0.5
 LATIN_SURE = 0.95
 # ... one at least this sure only with a word of its NLU examples in the message.
 LATIN_MIN_CONFIDENCE = 0.7
-# A word in the NLU examples of this many languages is a name, not a sign of a language.
+# A word in the NLU examples of this many languages is a name, not a sign of a language ...
 NAME_LANGUAGES = 5
+# ... unless one language has this share of its uses ("permit": 19 of 24 examples are English).
+NAME_HOME_SHARE = 0.75
+# A word no example uses is matched by its beginning (Finnish endings, typos: "asumistki" ->
+# "asumistuki"): its first max(STEM_LETTERS, length - STEM_ENDING) letters, for words this long.
+STEM_LETTERS = 7
+STEM_ENDING = 3
 WORD = re.compile(r"[\w'‘’-]+")
 
 
@@ -67,9 +82,10 @@ class Script:
     """A non-Latin writing system of detected languages (actions/scripts.yaml)."""
 
     name: str
-    unicode: str  # how its letters' Unicode names begin
+    unicode: tuple[str, ...]  # how its letters' Unicode names begin
     languages: tuple[str, ...]
     letters: dict[str, frozenset[str]]  # per language, letters only it writes
+    min_letters: int = MIN_SCRIPT_LETTERS  # letters that make a message one of its languages
 
 
 @lru_cache(maxsize=1)
@@ -82,13 +98,17 @@ def scripts() -> tuple[Script, ...]:
         letters = {lang: frozenset(chars) for lang, chars in (item.get("letters") or {}).items()}
         unknown = [lang for lang in (*languages, *letters) if lang not in DETECTED]
         stray = [lang for lang in letters if lang not in languages]
-        if not languages or not item.get("unicode") or unknown or stray:
+        prefixes = item.get("unicode") or ()
+        prefixes = (prefixes,) if isinstance(prefixes, str) else tuple(map(str, prefixes))
+        least = item.get("min_letters", MIN_SCRIPT_LETTERS)
+        if not languages or not prefixes or unknown or stray or type(least) is not int or least < 1:
             raise LanguageDataError(
                 f"{SCRIPTS_FILE}: script {name!r} needs `unicode` and `languages` among the "
-                f"detected ones {list(DETECTED)}, and letters only for its languages "
-                f"(unknown: {unknown}, not in its languages: {stray})"
+                f"detected ones {list(DETECTED)}, letters only for its languages, and "
+                f"`min_letters` a positive whole number (unknown: {unknown}, not in its "
+                f"languages: {stray}, min_letters: {least!r})"
             )
-        found.append(Script(name, str(item["unicode"]), languages, letters))
+        found.append(Script(name, prefixes, languages, letters, least))
     return tuple(found)
 
 
@@ -106,17 +126,14 @@ def _script_of_letter(char: str) -> Script | None:
 
 
 def script_of(text: str) -> tuple[Script, str] | None:
-    """The non-Latin script with the most letters in `text` (at least MIN_SCRIPT_LETTERS), and
-    the words written in it; None for Latin-only (or letterless) text."""
-    counts: dict[str, int] = {}
-    for char in text:
-        script = _script_of_letter(char)
-        if script is not None:
-            counts[script.name] = counts.get(script.name, 0) + 1
-    if not counts or max(counts.values()) < MIN_SCRIPT_LETTERS:
+    """The non-Latin script with the most letters in `text` (at least its `min_letters`; the
+    first in actions/scripts.yaml on a tie), and the words written in it; None for Latin-only
+    (or letterless) text."""
+    counts = Counter(s.name for s in map(_script_of_letter, text) if s is not None)
+    enough = [s for s in scripts() if counts[s.name] >= s.min_letters]
+    if not enough:
         return None
-    name = max(counts, key=lambda n: counts[n])
-    script = next(s for s in scripts() if s.name == name)
+    script = max(enough, key=lambda s: counts[s.name])  # max keeps the first of equals
     words = [w for w in text.split() if any(_script_of_letter(c) == script for c in w)]
     return script, " ".join(words)
 
@@ -144,29 +161,77 @@ def words_of(text: str) -> set[str]:
     return set(WORD.findall(text.lower()))
 
 
+def words_and_parts(text: str) -> set[str]:
+    """The words of `text` and the parts of its hyphenated ones ("kela-kortti": "kortti")."""
+    words = words_of(text)
+    return words | {part for word in words if "-" in word for part in word.split("-") if part}
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Words of the NLU examples: the names shared by many languages, and each language's own."""
 
     names: frozenset[str]
     words: dict[str, frozenset[str]]
+    sorted_words: tuple[str, ...] = ()  # every own word, for matching a word's beginning
+
+    def languages_of(self, word: str) -> set[str]:
+        """The languages whose examples use `word`; for a word none uses, those using a word
+        that begins like it (STEM_LETTERS)."""
+        found = {language for language, words in self.words.items() if word in words}
+        if found or len(word) < STEM_LETTERS:
+            return found
+        stem = word[: max(STEM_LETTERS, len(word) - STEM_ENDING)]
+        start = bisect.bisect_left(self.sorted_words, stem)
+        similar = []
+        for known in self.sorted_words[start:]:
+            if not known.startswith(stem):
+                break
+            similar.append(known)
+        return {lang for lang, words in self.words.items() if any(w in words for w in similar)}
+
+    def vote(self, text: str, least: int = 1) -> str | None:
+        """The language whose examples use the most words of `text` (names aside), when that
+        is at least half of them, at least `least`, and more than any other language's count."""
+        words = [w for w in words_of(text) if w not in self.names]
+        tally = Counter(lang for word in words for lang in self.languages_of(word))
+        if not tally:
+            return None
+        (best, count), *others = tally.most_common(2)
+        if others and others[0][1] == count:
+            return None
+        return best if 2 * count >= len(words) and count >= least else None
 
 
-def build_lexicon(examples: dict[str, list[str]], name_languages: int = NAME_LANGUAGES) -> Lexicon:
-    """Names: words in the examples of at least `name_languages` languages; every other word
-    belongs to each language whose examples use it."""
-    languages_of: dict[str, set[str]] = defaultdict(set)
+def build_lexicon(
+    examples: dict[str, list[str]],
+    name_languages: int = NAME_LANGUAGES,
+    home_share: float = NAME_HOME_SHARE,
+) -> Lexicon:
+    """Names: words (and parts of hyphenated words) in the examples of at least
+    `name_languages` languages, none of which has `home_share` of the examples using it; every
+    other word belongs to each language whose examples use it, or to that one language."""
+    uses: dict[str, Counter[str]] = defaultdict(Counter)
     for language, texts in examples.items():
         for text in texts:
-            for word in words_of(text):
-                languages_of[word].add(language)
-    names = frozenset(w for w, found in languages_of.items() if len(found) >= name_languages)
+            for word in words_and_parts(text):
+                uses[word][language] += 1
+    names = set()
     own: dict[str, set[str]] = defaultdict(set)
-    for word, found in languages_of.items():
-        if word not in names:
-            for language in found:
+    for word, by_language in uses.items():
+        home, most = by_language.most_common(1)[0]
+        if len(by_language) < name_languages:
+            for language in by_language:
                 own[language].add(word)
-    return Lexicon(names, {language: frozenset(words) for language, words in own.items()})
+        elif most >= home_share * sum(by_language.values()):
+            own[home].add(word)
+        else:
+            names.add(word)
+    return Lexicon(
+        frozenset(names),
+        {language: frozenset(words) for language, words in own.items()},
+        tuple(sorted(set().union(*own.values()))),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -216,36 +281,50 @@ def lingua_language(
     return top[0] if top is not None and top[1] >= needed else None
 
 
-def latin_language(text: str) -> str | None:
-    """The language of Latin-script text (see the module's docstring), or None if unsure."""
+def latin_language(text: str, first_message: bool = True) -> str | None:
+    """The language of Latin-script text (see the module's docstring), or None if unsure.
+
+    The NLU examples' words decide first. In a one- or two-word message they decide only when
+    the conversation (or the page) has no language yet ("Kela kortti" in a Somali conversation
+    is a quoted Finnish term, as the first message it is Finnish), and one word of them only
+    with lingua's top language ("police" is in the French examples alone, but English too)."""
     rest = without_names(text)
-    top = _top(_detector(latin_languages()), rest) if rest else None
+    if not rest:
+        return None
+    short = len(rest.split()) <= SHORT_MESSAGE_WORDS
+    voting = first_message or not short
+    voted = lexicon().vote(rest, least=2 if short else 1) if voting else None
+    if voted is not None:
+        return voted
+    voted = lexicon().vote(rest) if voting else None  # one word: lingua must agree
+    top = _top(_detector(latin_languages()), rest)
     if top is None:
         return None
     language, confidence = top
-    if confidence >= LATIN_SURE:
+    if confidence >= LATIN_SURE or language == voted:
         return language
-    short = len(rest.split()) <= SHORT_MESSAGE_WORDS
     if confidence < (MIN_CONFIDENCE_SHORT if short else LATIN_MIN_CONFIDENCE):
         return None
     own = lexicon().words.get(language, frozenset())
     return language if words_of(rest) & own else None
 
 
-def message_language(text: str) -> str | None:
+def message_language(text: str, first_message: bool = True) -> str | None:
     """The detected language `text` is surely written in (answered or not), or None when it
-    says too little."""
+    says too little; `first_message`: the conversation has no language yet (latin_language)."""
     text = text.strip()
     if not text:
         return None
     found = script_of(text)
     if found is None:
-        return latin_language(text)
+        return latin_language(text, first_message)
     script, script_words = found
     if len(script.languages) == 1:
         return script.languages[0]
-    return by_letters(script_words, script) or lingua_language(
-        _detector(script.languages), script_words, len(text.split())
+    return (
+        by_letters(script_words, script)
+        or lexicon().vote(script_words)
+        or lingua_language(_detector(script.languages), script_words, len(text.split()))
     )
 
 
@@ -263,8 +342,8 @@ def detect_language(text: str, fallback: str | None = None) -> str:
     language when it is written in another one (never a third language), and `fallback`
     (the conversation's or the page's language, then the default) when the text says too
     little to tell."""
-    fallback = fallback if fallback in ANSWERED else DEFAULT_LANGUAGE
-    detected = message_language(text)
+    kept = fallback if fallback in ANSWERED else None
+    detected = message_language(text, first_message=kept is None)
     if detected is None:
-        return fallback
+        return kept or DEFAULT_LANGUAGE
     return detected if detected in ANSWERED else DEFAULT_LANGUAGE

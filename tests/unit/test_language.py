@@ -223,13 +223,23 @@ def test_names_shared_by_many_languages_are_no_sign_of_a_language():
     assert detect_language("Helsinki", fallback="sv") == "sv"
 
 
-def test_the_scripts_file_is_checked(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("cyrillic:\n  unicode: CYRILLIC\n  languages: [ru, xx]\n", "unknown: \\['xx'\\]"),
+        (
+            "han:\n  unicode: CJK UNIFIED IDEOGRAPH\n  languages: [zh]\n  min_letters: 0\n",
+            "min_letters: 0",
+        ),
+    ],
+)
+def test_the_scripts_file_is_checked(tmp_path, monkeypatch, content, error):
     bad = tmp_path / "scripts.yaml"
-    bad.write_text("cyrillic:\n  unicode: CYRILLIC\n  languages: [ru, xx]\n")
+    bad.write_text(content)
     monkeypatch.setattr(language_detection, "SCRIPTS_FILE", bad)
     language_detection.scripts.cache_clear()
     try:
-        with pytest.raises(LanguageDataError, match="unknown: \\['xx'\\]"):
+        with pytest.raises(LanguageDataError, match=error):
             language_detection.scripts()
     finally:
         monkeypatch.undo()
@@ -244,3 +254,91 @@ def test_missing_nlu_examples_are_a_clear_error(tmp_path):
         "- synonym: espoo\n  examples: |\n    - Esbo\n"
     )
     assert nlu_examples(tmp_path / "en.yml") == ["I live in Espoo"]
+
+
+# Session 8 (issue 15 item 2): short first messages the dialogue evaluation answered in the
+# wrong language after session 7's detector; each rule below has its own test.
+
+
+def test_the_examples_words_vote_for_the_language_using_most_of_them():
+    lexicon = build_lexicon(
+        {"es": ["cuéntame un chiste"], "fr": ["un chien"], "fi": ["kerro vitsi"]},
+        name_languages=3,
+    )
+    assert lexicon.vote("Cuéntame un chiste") == "es"  # es 3 words, fr 1
+    assert lexicon.vote("un") is None  # a tie: es 1, fr 1
+    assert lexicon.vote("un zzz yyy") is None  # the best language has less than half the words
+    assert lexicon.vote("") is None
+    assert lexicon.vote("chiste", least=2) is None  # one word of es, two needed
+    assert lexicon.vote("un chiste", least=2) == "es"
+
+
+def test_one_word_of_one_languages_examples_needs_lingua_to_agree():
+    # "police" is in the French examples only; lingua's trigrams put English first.
+    assert language_detection.lexicon().languages_of("police") == {"fr"}
+    assert detect_language("police") == "en"
+    assert detect_language("oleskelulupa") == "fi"  # the Finnish examples, and lingua: Finnish
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Cuéntame un chiste", "es"),  # lingua's trigrams: Finnish 0.99
+        ("Kan du ge mig ett recept på laxsoppa?", "sv"),  # trigrams: English 0.82
+        ("tell me a joke", "en"),
+    ],
+)
+def test_the_examples_words_decide_where_trigrams_are_lost(text, language):
+    assert detect_language(text) == language
+    assert detect_language(text, fallback="fi") == language  # three words or more: any turn
+
+
+def test_a_word_mostly_used_by_one_language_is_its_word_not_a_name():
+    examples = {"en": ["residence permit"] * 8, "fi": ["permit"], "sv": ["permit"]}
+    examples |= {"so": ["Kela"], "et": ["Kela"], "tr": ["Kela"]}
+    lexicon = build_lexicon(examples, name_languages=3)
+    assert "permit" in lexicon.words["en"] and "permit" not in lexicon.names  # 8 of 10 uses
+    assert "kela" in lexicon.names  # one use in each of three languages
+    assert "permit" not in language_detection.lexicon().names
+    assert "helsinki" in language_detection.lexicon().names
+
+
+def test_the_parts_of_a_hyphenated_word_are_words_of_its_language():
+    lexicon = build_lexicon({"fi": ["Kela-kortti"], "en": ["Kela card"]})
+    assert {"kela-kortti", "kortti"} <= lexicon.words["fi"]
+
+
+def test_a_word_no_example_uses_is_matched_by_its_beginning():
+    lexicon = build_lexicon({"fi": ["asumistuki", "hakeminen"], "et": ["toetus"]})
+    assert lexicon.languages_of("asumistki") == {"fi"}  # typo: the first 7 letters match
+    assert lexicon.languages_of("asumiskulut") == set()  # stem "asumisku": another word
+    assert lexicon.languages_of("tuki") == set()  # too short to match by its beginning
+    assert detect_language("kelan asumistki hakeminen") == "fi"  # trigrams: Estonian 0.98
+
+
+def test_a_one_word_term_decides_a_first_message_but_not_a_conversation_in_another_language():
+    assert detect_language("oleskelulupa") == "fi"
+    assert detect_language("oleskelulupa", fallback="so") == "so"
+    assert detect_language("Kela kortti", fallback="so") == "so"
+
+
+def test_the_examples_words_decide_between_arabic_and_persian():
+    # No letter only Persian writes; "اجازه" and "اقامت" are the Persian spellings (Arabic:
+    # إجازة, إقامة).
+    assert detect_language("اجازه اقامت") == "fa"
+    assert detect_language("اجازه اقامت", fallback="en") == "fa"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("Kela卡", "zh"), ("DVV号", "zh"), ("ビザ申請", "en"), ("취업 비자", "en")],
+)
+def test_one_east_asian_letter_decides_the_script(text, language):
+    """Japanese and Korean are recognised, not answered: English, never Chinese."""
+    assert detect_language(text, fallback="fi") == language
+
+
+def test_kana_wins_a_tie_with_han_and_one_cyrillic_letter_is_no_script():
+    found = script_of("ビザ申請")
+    assert found is not None and found[0].languages == ("ja",)
+    assert script_of("Tax card ж") is None

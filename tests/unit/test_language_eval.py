@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from tools.eval.language import Labelled, answered, evaluate, nlu_texts, question_texts, table
+from tools.eval.language import (
+    Labelled,
+    answered,
+    evaluate,
+    first_message_right,
+    labelled_set,
+    nlu_texts,
+    question_texts,
+    table,
+)
 
 ANSWERED = ("en", "fi", "es")
 
@@ -54,3 +63,20 @@ def test_nlu_texts_carry_their_file_language(tmp_path: Path):
     nlu = "nlu:\n- intent: ask\n  examples: |\n    - var är [FPA](org)\n"
     (tmp_path / "sv.yml").write_text(nlu)
     assert nlu_texts(tmp_path, ["sv"]) == [Labelled("var är FPA", "sv", "sv.yml")]
+
+
+def test_a_first_message_the_detector_is_not_sure_of_is_answered_in_the_default():
+    texts = [
+        Labelled("Kela", "en", "t"),  # not sure: English, right
+        Labelled("Kela", "fi", "t"),  # not sure: English, wrong
+        Labelled("olá", "pt", "t"),  # Portuguese: answered in English, right
+        Labelled("hej", "fi", "t"),  # Swedish for Finnish: wrong
+    ]
+    decide = {"Kela": None, "olá": "pt", "hej": "sv"}.get
+    assert first_message_right(texts, decide) == 2
+
+
+@pytest.mark.parametrize("name", ["short_tune", "short_holdout"])
+def test_the_short_first_message_sets_are_read(name):
+    texts = labelled_set(name)
+    assert len(texts) > 100 and {t.source for t in texts} == {f"language_{name}.yaml"}

@@ -3,10 +3,12 @@ detector (actions/language_detection.py: script first, lingua's low-accuracy mod
 the labelled language and against the previous detector (lingua's high-accuracy models of all
 16 detected languages, ~440 MB), per language, for short (<= 2 words) and longer messages.
 
-    python -m tools.eval.language [--set tune|holdout|all]
+    python -m tools.eval.language [--set tune|holdout|all|short_tune|short_holdout]
 
 Texts: "tune" is what the rule was decided on (bot/data/nlu/<lang>.yml examples and
 evaluation/dev_*.yaml questions); "holdout" is evaluation/holdout_*.yaml, unseen while tuning.
+"short_tune" and "short_holdout" are one- to four-word first messages
+(evaluation/language_short_*.yaml, session 8), kept apart so that "all" stays comparable.
 A decision is right when it is the language we answer a message of that label in (its own, or
 the default for a language we do not answer in), "kept" when the detector is not sure (the
 conversation keeps its language), and wrong otherwise (the conversation switches language).
@@ -20,7 +22,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actions.language_detection import SHORT_MESSAGE_WORDS, nlu_examples
+from actions.language_detection import (
+    ANSWERED,
+    DEFAULT_LANGUAGE,
+    SHORT_MESSAGE_WORDS,
+    nlu_examples,
+)
 from knowledge.vocabulary import vocabulary
 from opastin.yaml_files import read_yaml
 
@@ -29,6 +36,10 @@ NLU_DIR = ROOT / "bot" / "data" / "nlu"
 EVALUATION_DIR = ROOT / "evaluation"
 TUNE_SETS = ("dev_questions.yaml", "dev_journey.yaml")
 HOLDOUT_SETS = ("holdout_questions.yaml", "holdout_journey.yaml")
+SHORT_SETS = {
+    "short_tune": "language_short_tune.yaml",
+    "short_holdout": "language_short_holdout.yaml",
+}
 
 Decide = Callable[[str], "str | None"]
 
@@ -60,6 +71,8 @@ def question_texts(path: Path) -> list[Labelled]:
 
 
 def labelled_set(name: str) -> list[Labelled]:
+    if name in SHORT_SETS:
+        return question_texts(EVALUATION_DIR / SHORT_SETS[name])
     understood = vocabulary().languages.understood
     tune = nlu_texts(NLU_DIR, understood) + [
         t for f in TUNE_SETS for t in question_texts(EVALUATION_DIR / f)
@@ -134,6 +147,16 @@ def evaluate(
     return [*rows.values(), total]
 
 
+def first_message_right(texts: Sequence[Labelled], decide: Decide) -> int:
+    """How many texts, each the first message of a conversation, get a reply in the right
+    language: a message the detector is not sure of is answered in the default language."""
+    return sum(
+        (answered(decide(t.text), ANSWERED, DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE)
+        == answered(t.language, ANSWERED, DEFAULT_LANGUAGE)
+        for t in texts
+    )
+
+
 def table(rows: Sequence[Row]) -> str:
     """Markdown: per language and length, n, right / kept / wrong % (new, then before), and
     how often the new decision equals the previous detector's."""
@@ -161,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.eval.language", description=(__doc__ or "").split("\n\n")[0]
     )
-    parser.add_argument("--set", choices=("tune", "holdout", "all"), default="holdout")
+    parser.add_argument("--set", choices=("tune", "holdout", "all", *SHORT_SETS), default="holdout")
     args = parser.parse_args(argv)
     from actions import language_detection as detection
 
@@ -178,6 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"## Language decision, set {args.set}: {len(texts)} texts")
     print(table(rows))
+    total = rows[-1]
+    new, old = sum(total.new.values(), Tally()), sum(total.old.values(), Tally())
+    print(
+        f"\nAs first messages (not sure: the default language, {DEFAULT_LANGUAGE}): "
+        f"right {first_message_right(texts, detection.message_language)} of {new.n} "
+        f"(before: {first_message_right(texts, before)}); wrong switches {new.wrong} "
+        f"(before: {old.wrong})"
+    )
     return 0
 
 
