@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +31,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import EndpointConfig
 
 from embeddings.query_vector import handed_vector
+from opastin.config import ROOT
 from opastin.stack import BOT_DIR
 
 ORIGINAL = RemoteAction._action_call_format.__wrapped__
@@ -142,3 +144,14 @@ def test_an_action_that_asks_for_the_domain_gets_all_of_it():
         conversation(), needy
     )
     assert request["domain"] == needy.as_dict()
+
+
+@pytest.mark.parametrize("endpoints", ["bot/endpoints.yml", "deploy/endpoints.yml"])
+def test_our_endpoints_turn_selective_domain_on(endpoints, monkeypatch):
+    from rasa.utils.endpoints import read_endpoint_config
+
+    path = ROOT / endpoints
+    for name in re.findall(r"\$\{([A-Z_]+)\}", path.read_text()):
+        monkeypatch.setenv(name, URL)  # Rasa expands the whole file
+    config = read_endpoint_config(str(path), "action_endpoint")
+    assert RemoteAction("action_answer_question", config)._is_selective_domain_enabled()
