@@ -3,13 +3,21 @@
 Importing this package (Rasa does, for the policy in config.yml) also makes Rasa check
 action-server responses with one prepared validator (action_response_validation.py) and find
 event classes by type name from a cache (event_types.py), continue a tracker's past
-states from its last replay (tracker_states.py), and run prediction graphs without dask's
-scheduler (graph_runner.py).
+states from its last replay (tracker_states.py), run prediction graphs without dask's
+scheduler (graph_runner.py), and read and write the SQL tracker store's events with SQLAlchemy
+Core instead of its ORM (sql_store_core.py).
 """
 
-from policies import action_response_validation, event_types, graph_runner, tracker_states
+from policies import (
+    action_response_validation,
+    event_types,
+    graph_runner,
+    sql_store_core,
+    tracker_states,
+)
 
 action_response_validation.install()
 event_types.install()
 tracker_states.install()
 graph_runner.install()
+sql_store_core.install()
