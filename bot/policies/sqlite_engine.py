@@ -18,12 +18,14 @@ dialects keep Rasa's engine.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
-Init = Callable[..., None]
+Scope = Callable[[Any], Any]
+_DONE = "_opastin_sqlite_engine"
 
 
 def _write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
@@ -53,6 +55,7 @@ def sqlite_file_engine(url: Any, **kwargs: Any) -> sa.engine.Engine:
 
 def use_sqlite_file_engine(store: Any, **engine_kwargs: Any) -> bool:
     """Give `store` (an SQLTrackerStore) the kept WAL connections if it is on a SQLite file."""
+    store.__dict__[_DONE] = True
     if not is_sqlite_file(store.engine.url):
         return False
     url = store.engine.url
@@ -62,20 +65,33 @@ def use_sqlite_file_engine(store: Any, **engine_kwargs: Any) -> bool:
     return True
 
 
-def kept_connections(original: Init) -> Init:
-    """`original` (SQLTrackerStore.__init__), then the SQLite file engine where it applies."""
+def kept_connections(original: Scope) -> Scope:
+    """`original` (SQLTrackerStore.session_scope), on the SQLite file engine where it applies.
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        use_sqlite_file_engine(self)
+    The engine is swapped at the store's first session, not in its constructor: `rasa run`
+    creates the tracker store before it loads the model, which is what imports this package.
+    """
 
-    __init__.__wrapped__ = original  # type: ignore[attr-defined]
-    return __init__
+    def session_scope(self: Any) -> Any:
+        if _DONE not in self.__dict__:
+            use_sqlite_file_engine(self)
+        return original(self)
+
+    session_scope.__wrapped__ = original  # type: ignore[attr-defined]
+    return session_scope
 
 
 def install() -> bool:
-    """Wrap SQLTrackerStore.__init__ once per process; False if already done."""
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa_patches import replace_once
+    """Wrap SQLTrackerStore.session_scope once per process; False if already done.
 
-    return replace_once(SQLTrackerStore, "__init__", kept_connections)
+    Not `rasa_patches.replace_once`: Rasa's session_scope is a @contextmanager, which already
+    carries a `__wrapped__` (the generator function), so our wrapper marks itself instead."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    current = SQLTrackerStore.session_scope
+    if getattr(current, _DONE, False):
+        return False
+    wrapper = functools.update_wrapper(kept_connections(current), current)
+    setattr(wrapper, _DONE, True)
+    SQLTrackerStore.session_scope = wrapper  # type: ignore[method-assign]
+    return True

@@ -9,6 +9,7 @@ from pathlib import Path
 import policies  # noqa: F401  (installs the SQLite engine, as in the Rasa server)
 import pytest
 import sqlalchemy as sa
+from policies import sqlite_engine
 from policies.sqlite_engine import is_sqlite_file
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -18,7 +19,10 @@ from tracker_store import ReliableSQLTrackerStore
 
 
 def _store(db: Path, kind: type = SQLTrackerStore) -> SQLTrackerStore:
-    return kind(Domain.empty(), dialect="sqlite", db=str(db))
+    """A store after its first session (which gives it the kept connections)."""
+    store = kind(Domain.empty(), dialect="sqlite", db=str(db))
+    assert asyncio.run(store.keys()) == []
+    return store
 
 
 def _connections(store: SQLTrackerStore) -> list[object]:
@@ -42,13 +46,26 @@ def test_a_file_store_keeps_one_connection_in_wal_mode(tmp_path: Path, kind: typ
     store = _store(tmp_path / "t.db", kind)
     opened = _connections(store)
     _say(store, "a", "one", "two", "three")
-    assert len(opened) <= 1, "one connection for three reads and three writes"
+    assert opened == [], "the first session's connection serves three reads and three writes"
     assert isinstance(store.engine.pool, sa.pool.QueuePool)
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     with sqlite3.connect(tmp_path / "t.db") as other:  # the mode is the file's, for every reader
         assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_made_before_the_install_gets_it_at_its_first_session(tmp_path: Path) -> None:
+    """`rasa run` creates the tracker store before loading the model (which imports policies)."""
+    store = _store(tmp_path / "t.db")
+    store.__dict__.pop(sqlite_engine._DONE, None)
+    store.engine = sa.create_engine(store.engine.url)  # Rasa's engine: a connection per session
+    store.sessionmaker = sa.orm.session.sessionmaker(bind=store.engine)
+    assert not isinstance(store.engine.pool, sa.pool.QueuePool)
+    _say(store, "a", "one")
+    assert isinstance(store.engine.pool, sa.pool.QueuePool)
+    assert [e.text for e in asyncio.run(store.retrieve("a")).events] == ["one"]
+    assert not sqlite_engine.install()  # a second import wraps nothing
 
 
 def test_another_writer_is_seen_and_sees_every_commit(tmp_path: Path) -> None:
