@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from policies.sqlite_engine import use_sqlite_file_engine
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -84,6 +85,8 @@ class ReliableSQLTrackerStore(SQLTrackerStore):
         if timeout <= 0:
             raise ValueError(f"tracker_store: connect_timeout must be > 0 seconds, not {timeout}")
         super().__init__(*args, **kwargs)
+        if use_sqlite_file_engine(self, pool_pre_ping=True):  # kept WAL connections to a file
+            return
         url = self.engine.url
         engine_kwargs = create_engine_kwargs(url)
         if self.engine.dialect.name == "postgresql":

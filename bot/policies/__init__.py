@@ -3,8 +3,10 @@
 Importing this package (Rasa does, for the policy in config.yml) also makes Rasa check
 action-server responses with one prepared validator (action_response_validation.py) and find
 event classes by type name from a cache (event_types.py), continue a tracker's past
-states from its last replay (tracker_states.py), and run prediction graphs without dask's
-scheduler (graph_runner.py); and makes action calls carry the NLU's query vector and, with
+states from its last replay (tracker_states.py), run prediction graphs without dask's
+scheduler (graph_runner.py), read and write the SQL tracker store's events with SQLAlchemy
+Core instead of its ORM (sql_store_core.py), and keep a SQLite tracker store's connection open in
+WAL mode (sqlite_engine.py); and makes action calls carry the NLU's query vector and, with
 selective domain on, only the domain's slots (action_call.py).
 """
 
@@ -13,6 +15,8 @@ from policies import (
     action_response_validation,
     event_types,
     graph_runner,
+    sql_store_core,
+    sqlite_engine,
     tracker_states,
 )
 
@@ -21,3 +25,5 @@ action_response_validation.install()
 event_types.install()
 tracker_states.install()
 graph_runner.install()
+sql_store_core.install()
+sqlite_engine.install()

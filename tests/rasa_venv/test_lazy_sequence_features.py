@@ -1,0 +1,124 @@
+"""The sparse featurizers' lazy sequence features equal Rasa's, and this pipeline never reads them.
+
+The featurizers of bot/config.yml (whitespace tokens, lexical-syntactic, word and char_wb 2-5
+count vectors) and the CRF entity extractor are trained through Rasa's component API on the NLU
+examples of every language; every tenth example is then processed by Rasa's own `process` and
+by ours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import components  # noqa: F401  (installs the lazy sequence features, as in the Rasa server)
+import pytest
+from components.intent_scores import _sentence_features
+from components.lazy_sequence_features import LazySparseFeatures, install
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.extractors.crf_entity_extractor import CRFEntityExtractor
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
+    CountVectorsFeaturizer,
+)
+from rasa.nlu.featurizers.sparse_featurizer.lexical_syntactic_featurizer import (
+    LexicalSyntacticFeaturizer,
+)
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
+
+from opastin.stack import BOT_DIR
+
+pytestmark = pytest.mark.slow  # trains three featurizers and the CRF: ~20 s
+
+install()  # a no-op after the package's own install; kept so the test can run first
+RASA_PROCESS = {
+    cls: cls.process.__wrapped__  # type: ignore[attr-defined]
+    for cls in (CountVectorsFeaturizer, LexicalSyntacticFeaturizer)
+}
+
+
+def _create(cls: type, config: dict[str, Any], storage: LocalModelStorage, name: str) -> Any:
+    context = ExecutionContext(GraphSchema({}), node_name=name)
+    return cls.create({**cls.get_default_config(), **config}, storage, Resource(name), context)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[Any], Any, list[str]]:
+    """(tokenizer, featurizers, CRF, held texts), trained on bot/data/nlu."""
+    data = load_data(str(BOT_DIR / "data" / "nlu"))
+    assert len(data.intent_examples) > 1000 and data.entity_examples, "the real NLU data"
+    storage = LocalModelStorage(Path(tmp_path_factory.mktemp("model")))
+    tokenizer = _create(WhitespaceTokenizer, {}, storage, "tokenizer")
+    lexical = _create(LexicalSyntacticFeaturizer, {}, storage, "lexical")
+    words = _create(CountVectorsFeaturizer, {}, storage, "words")
+    chars = _create(
+        CountVectorsFeaturizer,
+        {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
+        storage,
+        "chars",
+    )
+    tokenizer.process_training_data(data)
+    for featurizer in (lexical, words, chars):
+        featurizer.train(data)
+        featurizer.process_training_data(data)
+    crf = _create(CRFEntityExtractor, {}, storage, "crf")
+    crf.train(data)
+    texts = [m.get(TEXT) for m in data.intent_examples[::10]]
+    return tokenizer, [lexical, words, chars], crf, texts
+
+
+def _messages(tokenizer: Any, texts: list[str]) -> list[Message]:
+    messages = [Message(data={TEXT: text}) for text in texts]
+    tokenizer.process(messages)
+    return messages
+
+
+def test_the_featurizers_are_wrapped() -> None:
+    for cls, original in RASA_PROCESS.items():
+        assert cls.process is not original and cls.process.__name__ == "process"
+    assert not install()
+
+
+def test_the_same_features_in_the_same_order(pipeline: tuple[Any, ...]) -> None:
+    tokenizer, featurizers, _crf, texts = pipeline
+    ours, rasas = _messages(tokenizer, texts), _messages(tokenizer, texts)
+    for featurizer in featurizers:
+        featurizer.process(ours)
+        RASA_PROCESS[type(featurizer)](featurizer, rasas)
+    lazy = 0
+    for index, (mine, theirs) in enumerate(zip(ours, rasas, strict=True)):
+        assert len(mine.features) == len(theirs.features) > 0
+        for a, b in zip(mine.features, theirs.features, strict=True):
+            assert (a.type, a.attribute, a.origin) == (b.type, b.attribute, b.origin)
+            assert a.is_sparse() == b.is_sparse() and a.is_dense() == b.is_dense()
+            if isinstance(a, LazySparseFeatures):
+                lazy += 1
+                assert not a.computed and a.type == "sequence"
+            assert type(a.features) is type(b.features)  # reading computes
+            assert a.features.shape == b.features.shape and a.features.dtype == b.features.dtype
+            assert (a.features != b.features).nnz == 0
+        if index < 20:  # Rasa's training cache keys on it (hashing every feature: slow)
+            assert mine.fingerprint() == theirs.fingerprint()
+    assert lazy == 3 * len(texts)  # one per featurizer and message
+
+
+def test_this_pipeline_never_computes_them(pipeline: tuple[Any, ...]) -> None:
+    """The classifier's and the CRF's reads leave them lazy, with the same entities."""
+    tokenizer, featurizers, crf, texts = pipeline
+    ours, rasas = _messages(tokenizer, texts), _messages(tokenizer, texts)
+    for featurizer in featurizers:
+        featurizer.process(ours)
+        RASA_PROCESS[type(featurizer)](featurizer, rasas)
+    for message in ours:
+        sparse, dense = _sentence_features(message, TEXT)
+        assert len(sparse) == 2 and not dense  # word and char count vectors
+    crf.process(ours)
+    crf.process(rasas)
+    assert [m.get(ENTITIES) for m in ours] == [m.get(ENTITIES) for m in rasas]
+    assert any(m.get(ENTITIES) for m in ours), "some examples have entities"
+    lazy = [f for m in ours for f in m.features if isinstance(f, LazySparseFeatures)]
+    assert lazy and not any(f.computed for f in lazy)
