@@ -126,4 +126,6 @@ def install(interval: float) -> MemoryReleaser | None:
         logger.info("no malloc_trim in this C library: freed memory stays with the process")
     releaser = MemoryReleaser(trim, interval) if trim is not None else None
     plugin_manager().register(SanicMemoryRelease(releaser))
+    if releaser is not None:
+        logger.info("freed memory goes back to the OS at most every %s s (malloc_trim)", interval)
     return releaser

@@ -66,7 +66,26 @@ def test_setting_defaults_validates_and_disables() -> None:
     assert Settings.from_env({"OPASTIN_MEMORY_RELEASE_SECONDS": "0"}).memory_release_seconds == 0
     with pytest.raises(SystemExit, match="MEMORY_RELEASE_SECONDS"):
         Settings.from_env({"OPASTIN_MEMORY_RELEASE_SECONDS": "-1"})
-    assert install(0) is None
+
+
+@pytest.mark.parametrize("interval", [10.0, 0.0])
+def test_install_registers_the_plugin_rasa_sdk_attaches(interval: float) -> None:
+    """rasa-sdk's `run` calls its plugin manager's hook on the app it starts; interval 0 still
+    forgets bodies, without a releaser."""
+    from rasa_sdk.plugin import plugin_manager
+
+    manager = plugin_manager()
+    before = set(manager.get_plugins())
+    releaser = install(interval)
+    added = set(manager.get_plugins()) - before
+    try:
+        [plugin] = added
+        assert isinstance(plugin, SanicMemoryRelease)
+        assert plugin.releaser is releaser
+        assert (releaser is None) == (interval == 0)
+    finally:
+        for plugin in added:
+            manager.unregister(plugin)
 
 
 def rss_mb() -> float:
