@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import logging
 import time
 from collections.abc import Callable
@@ -29,11 +28,9 @@ hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
 
 def glibc_trim() -> Callable[[], int] | None:
-    """glibc's malloc_trim(0), or None where the C library has none (musl, macOS)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    """glibc's malloc_trim(0), or None where the C library has none (musl, macOS). Looked up
+    in the running process (dlopen(NULL)), not by name: no ldconfig needed in a slim image."""
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
     if trim is None:
         return None
     trim.argtypes = [ctypes.c_size_t]
