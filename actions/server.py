@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CuesError, LanguageDataError) as error:
         print(f"error: the action server cannot start: {error}", file=sys.stderr)
         return 2
+    from actions.memory_release import install
+
+    install(config.memory_release_seconds)
     from rasa_sdk.endpoint import run
     from rasa_sdk.executor import ActionExecutor
 

@@ -67,6 +67,13 @@ class Settings(BaseModel):
         le=100_000,
         description="messages a minute per client address (not loopback); 0 = no limit",
     )
+    memory_release_seconds: float = Field(
+        10.0,
+        ge=0.0,
+        le=3600.0,
+        description="action server: give freed memory back to the OS (malloc_trim) at most"
+        " this often, when requests were served; 0 = never (actions/memory_release.py)",
+    )
 
     @property
     def index_dir(self) -> Path:
