@@ -1,7 +1,8 @@
 """Give the memory of finished requests back: to Python at once, to the OS from time to time.
 
 Why (issue 15 item 3, docs/performance.md "Fourth pass"): every action call carries Rasa's whole
-tracker and domain (about 100 KB of JSON, tens of thousands of small objects once parsed).
+tracker (and, before the endpoint's selective domain, the whole domain: about 100 KB of JSON,
+tens of thousands of small objects once parsed).
 Sanic keeps each finished request reachable for several seconds more (its context variable
 `Request._current` lives on in the connection's context until timers run out): 0.5 s after a
 burst of turns 90 parsed action calls were still alive, 6 s after 61. Python's allocator then
