@@ -19,33 +19,22 @@ import components  # noqa: F401  (installs the prepared scoring, as in the Rasa 
 import numpy as np
 import pytest
 from components.intent_scores import PreparedScores, install
-from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
-    CountVectorsFeaturizer,
-)
-from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
-from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.exceptions import ConvergenceWarning
 
 from opastin.stack import BOT_DIR
+from tests.rasa_venv.nlu_components import create, real_nlu_data, tokenizer_and_count_vectors
 
 pytestmark = pytest.mark.slow  # trains two count vectorizers and a classifier: ~15 s
 
 install()  # a no-op after the package's own install; kept so the test can run first
 ORIGINAL = LogisticRegressionClassifier.process.__wrapped__  # type: ignore[attr-defined]
 DENSE_SIZE = 384
-
-
-def _create(cls: type, config: dict[str, Any], storage: LocalModelStorage, name: str) -> Any:
-    context = ExecutionContext(GraphSchema({}), node_name=name)
-    return cls.create({**cls.get_default_config(), **config}, storage, Resource(name), context)
 
 
 def _sentence_vector(text: str) -> np.ndarray:
@@ -65,25 +54,16 @@ def _featurize(messages: list[Message], featurizers: list[Any]) -> None:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[Any], TrainingData]:
     """(classifier, featurizers, training data featurized) trained on bot/data/nlu."""
-    data = load_data(str(BOT_DIR / "data" / "nlu"))
+    data = real_nlu_data()
     languages = {path.stem for path in (BOT_DIR / "data" / "nlu").glob("*.yml")}
-    assert len(data.intent_examples) > 1000 and len(data.intents) > 2, "the real NLU data"
     assert {"en", "fi", "ar", "zh"} <= languages
     storage = LocalModelStorage(Path(tmp_path_factory.mktemp("model")))
-    tokenizer = _create(WhitespaceTokenizer, {}, storage, "tokenizer")
-    words = _create(CountVectorsFeaturizer, {}, storage, "words")
-    chars = _create(
-        CountVectorsFeaturizer,
-        {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
-        storage,
-        "chars",
-    )
+    tokenizer, featurizers = tokenizer_and_count_vectors(storage)
     tokenizer.process_training_data(data)
-    words.train(data)
-    chars.train(data)
-    featurizers = [words, chars]
+    for featurizer in featurizers:
+        featurizer.train(data)
     _featurize(data.training_examples, featurizers)
-    classifier = _create(
+    classifier = create(
         LogisticRegressionClassifier, {"max_iter": 5, "random_state": 42}, storage, "intents"
     )
     with warnings.catch_warnings():

@@ -15,9 +15,7 @@ import components  # noqa: F401  (installs the lazy sequence features, as in the
 import pytest
 from components.intent_scores import _sentence_features
 from components.lazy_sequence_features import LazySparseFeatures, install
-from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.nlu.extractors.crf_entity_extractor import CRFEntityExtractor
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
     CountVectorsFeaturizer,
@@ -25,12 +23,10 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
 from rasa.nlu.featurizers.sparse_featurizer.lexical_syntactic_featurizer import (
     LexicalSyntacticFeaturizer,
 )
-from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import ENTITIES, TEXT
-from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from opastin.stack import BOT_DIR
+from tests.rasa_venv.nlu_components import create, real_nlu_data, tokenizer_and_count_vectors
 
 pytestmark = pytest.mark.slow  # trains three featurizers and the CRF: ~20 s
 
@@ -41,34 +37,22 @@ RASA_PROCESS = {
 }
 
 
-def _create(cls: type, config: dict[str, Any], storage: LocalModelStorage, name: str) -> Any:
-    context = ExecutionContext(GraphSchema({}), node_name=name)
-    return cls.create({**cls.get_default_config(), **config}, storage, Resource(name), context)
-
-
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[Any], Any, list[str]]:
     """(tokenizer, featurizers, CRF, held texts), trained on bot/data/nlu."""
-    data = load_data(str(BOT_DIR / "data" / "nlu"))
-    assert len(data.intent_examples) > 1000 and data.entity_examples, "the real NLU data"
+    data = real_nlu_data()
+    assert data.entity_examples, "the real NLU data has entities"
     storage = LocalModelStorage(Path(tmp_path_factory.mktemp("model")))
-    tokenizer = _create(WhitespaceTokenizer, {}, storage, "tokenizer")
-    lexical = _create(LexicalSyntacticFeaturizer, {}, storage, "lexical")
-    words = _create(CountVectorsFeaturizer, {}, storage, "words")
-    chars = _create(
-        CountVectorsFeaturizer,
-        {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 5},
-        storage,
-        "chars",
-    )
+    tokenizer, count_vectors = tokenizer_and_count_vectors(storage)
+    lexical = create(LexicalSyntacticFeaturizer, {}, storage, "lexical")
     tokenizer.process_training_data(data)
-    for featurizer in (lexical, words, chars):
+    for featurizer in (lexical, *count_vectors):
         featurizer.train(data)
         featurizer.process_training_data(data)
-    crf = _create(CRFEntityExtractor, {}, storage, "crf")
+    crf = create(CRFEntityExtractor, {}, storage, "crf")
     crf.train(data)
     texts = [m.get(TEXT) for m in data.intent_examples[::10]]
-    return tokenizer, [lexical, words, chars], crf, texts
+    return tokenizer, [lexical, *count_vectors], crf, texts
 
 
 def _messages(tokenizer: Any, texts: list[str]) -> list[Message]:
