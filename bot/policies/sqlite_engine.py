@@ -18,7 +18,6 @@ dialects keep Rasa's engine.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -82,16 +81,8 @@ def kept_connections(original: Scope) -> Scope:
 
 
 def install() -> bool:
-    """Wrap SQLTrackerStore.session_scope once per process; False if already done.
-
-    Not `rasa_patches.replace_once`: Rasa's session_scope is a @contextmanager, which already
-    carries a `__wrapped__` (the generator function), so our wrapper marks itself instead."""
+    """Wrap SQLTrackerStore.session_scope once per process; False if already done."""
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa_patches import replace_once
 
-    current = SQLTrackerStore.session_scope
-    if getattr(current, _DONE, False):
-        return False
-    wrapper = functools.update_wrapper(kept_connections(current), current)
-    setattr(wrapper, _DONE, True)
-    SQLTrackerStore.session_scope = wrapper  # type: ignore[method-assign]
-    return True
+    return replace_once(SQLTrackerStore, "session_scope", kept_connections)

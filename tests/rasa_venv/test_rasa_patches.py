@@ -49,3 +49,31 @@ def test_rasa_train_validates_the_projects_pipeline_with_the_replacements() -> N
     )
     model_configuration = recipe.graph_config_for_recipe(config, {}, TrainingType.BOTH)
     rasa.engine.validation.validate(model_configuration)
+
+
+def test_replace_once_wraps_a_decorated_method_once() -> None:
+    """A method that already carries `__wrapped__` (a @contextmanager, as Rasa's
+    SQLTrackerStore.session_scope) is still replaced, and only once."""
+    import contextlib
+
+    from rasa_patches import replace_once
+
+    class Store:
+        @contextlib.contextmanager
+        def session_scope(self) -> typing.Iterator[str]:
+            yield "rasa's"
+
+    original = Store.session_scope
+    assert hasattr(original, "__wrapped__")
+
+    def wrap(inner: typing.Any) -> typing.Any:
+        def session_scope(self: Store) -> typing.Any:
+            return inner(self)
+
+        return session_scope
+
+    assert replace_once(Store, "session_scope", wrap)
+    assert Store.session_scope is not original and Store.session_scope.__wrapped__ is original
+    assert not replace_once(Store, "session_scope", wrap)
+    with Store().session_scope() as value:
+        assert value == "rasa's"
