@@ -190,9 +190,9 @@ class Lexicon:
             similar.append(known)
         return {lang for lang, words in self.words.items() if any(w in words for w in similar)}
 
-    def vote(self, text: str, least: int = 1) -> str | None:
-        """The language whose examples use the most words of `text` (names aside), when that
-        is at least half of them, at least `least`, and more than any other language's count."""
+    def leader(self, text: str) -> tuple[str, int] | None:
+        """The language whose examples use the most words of `text` (names aside) and how many,
+        when that is at least half of them and more than any other language's count."""
         words = [w for w in words_of(text) if w not in self.names]
         tally = Counter(lang for word in words for lang in self.languages_of(word))
         if not tally:
@@ -200,7 +200,12 @@ class Lexicon:
         (best, count), *others = tally.most_common(2)
         if others and others[0][1] == count:
             return None
-        return best if 2 * count >= len(words) and count >= least else None
+        return (best, count) if 2 * count >= len(words) else None
+
+    def vote(self, text: str, least: int = 1) -> str | None:
+        """The `leader` of `text`, when its examples use at least `least` of the words."""
+        found = self.leader(text)
+        return found[0] if found is not None and found[1] >= least else None
 
 
 def build_lexicon(
@@ -292,11 +297,10 @@ def latin_language(text: str, first_message: bool = True) -> str | None:
     if not rest:
         return None
     short = len(rest.split()) <= SHORT_MESSAGE_WORDS
-    voting = first_message or not short
-    voted = lexicon().vote(rest, least=2 if short else 1) if voting else None
-    if voted is not None:
-        return voted
-    voted = lexicon().vote(rest) if voting else None  # one word: lingua must agree
+    leader = lexicon().leader(rest) if first_message or not short else None
+    if leader is not None and leader[1] >= (2 if short else 1):
+        return leader[0]
+    voted = leader[0] if leader is not None else None  # one word: lingua must agree
     top = _top(_detector(latin_languages()), rest)
     if top is None:
         return None
