@@ -61,6 +61,17 @@ def _messages(tokenizer: Any, texts: list[str]) -> list[Message]:
     return messages
 
 
+def _featurized_both_ways(
+    tokenizer: Any, featurizers: list[Any], texts: list[str]
+) -> tuple[list[Message], list[Message]]:
+    """`texts` featurized by our `process` and, separately, by Rasa's own."""
+    ours, rasas = _messages(tokenizer, texts), _messages(tokenizer, texts)
+    for featurizer in featurizers:
+        featurizer.process(ours)
+        RASA_PROCESS[type(featurizer)](featurizer, rasas)
+    return ours, rasas
+
+
 def test_the_featurizers_are_wrapped() -> None:
     for cls, original in RASA_PROCESS.items():
         assert cls.process is not original and cls.process.__name__ == "process"
@@ -69,10 +80,7 @@ def test_the_featurizers_are_wrapped() -> None:
 
 def test_the_same_features_in_the_same_order(pipeline: tuple[Any, ...]) -> None:
     tokenizer, featurizers, _crf, texts = pipeline
-    ours, rasas = _messages(tokenizer, texts), _messages(tokenizer, texts)
-    for featurizer in featurizers:
-        featurizer.process(ours)
-        RASA_PROCESS[type(featurizer)](featurizer, rasas)
+    ours, rasas = _featurized_both_ways(tokenizer, featurizers, texts)
     lazy = 0
     for index, (mine, theirs) in enumerate(zip(ours, rasas, strict=True)):
         assert len(mine.features) == len(theirs.features) > 0
@@ -93,10 +101,7 @@ def test_the_same_features_in_the_same_order(pipeline: tuple[Any, ...]) -> None:
 def test_this_pipeline_never_computes_them(pipeline: tuple[Any, ...]) -> None:
     """The classifier's and the CRF's reads leave them lazy, with the same entities."""
     tokenizer, featurizers, crf, texts = pipeline
-    ours, rasas = _messages(tokenizer, texts), _messages(tokenizer, texts)
-    for featurizer in featurizers:
-        featurizer.process(ours)
-        RASA_PROCESS[type(featurizer)](featurizer, rasas)
+    ours, rasas = _featurized_both_ways(tokenizer, featurizers, texts)
     for message in ours:
         sparse, dense = _sentence_features(message, TEXT)
         assert len(sparse) == 2 and not dense  # word and char count vectors
