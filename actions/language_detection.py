@@ -37,7 +37,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 from knowledge.vocabulary import vocabulary
 from opastin.config import ROOT
-from opastin.nlu_text import strip_annotations
+from opastin.nlu_text import nlu_examples
 from opastin.yaml_files import read_yaml
 
 SUPPORTED = vocabulary().languages.understood
@@ -142,19 +142,6 @@ def by_letters(text: str, script: Script) -> str | None:
     """The one language of `script` whose own letters the text uses, if exactly one."""
     used = [lang for lang, letters in script.letters.items() if letters.intersection(text)]
     return used[0] if len(used) == 1 else None
-
-
-def nlu_examples(path: Path) -> list[str]:
-    """The examples of a Rasa NLU file as a user types them (entity annotations removed)."""
-    if not path.is_file():
-        raise LanguageDataError(f"{path}: NLU examples not found (language detection reads them)")
-    return [
-        strip_annotations(line.strip().removeprefix("- ")).strip()
-        for item in (read_yaml(path) or {}).get("nlu", [])
-        if "intent" in item
-        for line in str(item.get("examples", "")).splitlines()
-        if line.strip().startswith("- ")
-    ]
 
 
 def words_of(text: str) -> set[str]:

@@ -47,11 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     from actions.language_detection import LanguageDataError, warm_up
     from actions.residence import CuesError, reader
+    from opastin.nlu_text import NluFileError
 
     try:
         warm_up()  # the language detection's data and models, before the first message
         reader()  # compiles the nationality phrases now, not on the first user message
-    except (CuesError, LanguageDataError) as error:
+    except (CuesError, LanguageDataError, NluFileError) as error:
         print(f"error: the action server cannot start: {error}", file=sys.stderr)
         return 2
     from actions.memory_release import install

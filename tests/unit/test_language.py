@@ -15,7 +15,6 @@ from actions.language_detection import (
     LanguageDataError,
     build_lexicon,
     by_letters,
-    nlu_examples,
     script_of,
     scripts,
     without_names,
@@ -244,16 +243,6 @@ def test_the_scripts_file_is_checked(tmp_path, monkeypatch, content, error):
     finally:
         monkeypatch.undo()
         language_detection.scripts.cache_clear()
-
-
-def test_missing_nlu_examples_are_a_clear_error(tmp_path):
-    with pytest.raises(LanguageDataError, match="NLU examples not found"):
-        nlu_examples(tmp_path / "xx.yml")
-    (tmp_path / "en.yml").write_text(
-        'nlu:\n- intent: ask\n  examples: |\n    - I live in [Espoo]{"entity": "municipality"}\n'
-        "- synonym: espoo\n  examples: |\n    - Esbo\n"
-    )
-    assert nlu_examples(tmp_path / "en.yml") == ["I live in Espoo"]
 
 
 # Session 8 (issue 15 item 2): short first messages the dialogue evaluation answered in the

@@ -20,6 +20,7 @@ from actions.answers import phrases as all_phrases
 from actions.checklist import CHECKLISTS_FILE
 from knowledge.schema import Audience, Municipality
 from knowledge.vocabulary import VOCABULARY_FILE, VocabularyError, load_vocabulary, vocabulary
+from opastin.nlu_text import labelled_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_FILE = ROOT / "bot" / "domain.yml"
@@ -45,17 +46,6 @@ def assert_same(where: str, found: Iterable[str], expected: Iterable[str]) -> No
 
 def load(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def nlu_examples(path: Path) -> list[tuple[str, str]]:
-    """(intent, example as written) for every intent example of one NLU file."""
-    return [
-        (block["intent"], line.strip()[2:])
-        for block in load(path).get("nlu", [])
-        if "intent" in block
-        for line in block["examples"].splitlines()
-        if line.strip().startswith("- ")
-    ]
 
 
 def test_assert_same_names_the_missing_value_on_each_side():
@@ -127,7 +117,7 @@ def test_annotated_entity_values_are_in_the_vocabulary():
     unknown = [
         f"{path.name}: {intent}: {text}"
         for path in sorted(NLU_DIR.glob("*.yml"))
-        for intent, text in nlu_examples(path)
+        for intent, text in labelled_examples(path)
         for entity, value in ANNOTATION.findall(text)
         if value not in allowed.get(entity, set())
     ]
@@ -138,7 +128,7 @@ def test_annotated_entity_values_are_in_the_vocabulary():
 
 def test_one_nlu_file_per_understood_language():
     """The language of an example is its file's name, so the files are the languages."""
-    with_examples = {p.name for p in NLU_DIR.glob("*.yml") if nlu_examples(p)}
+    with_examples = {p.name for p in NLU_DIR.glob("*.yml") if labelled_examples(p)}
     expected = {f"{code}.yml" for code in VOCABULARY.languages.understood}
     assert_same("bot/data/nlu (files with intent examples)", with_examples, expected)
     assert {p.name for p in NLU_DIR.glob("*.yml")} - with_examples == NOT_EXAMPLE_FILES
@@ -161,7 +151,7 @@ def test_each_language_file_is_written_in_its_script():
     misfiled = []
     for code in VOCABULARY.languages.understood:
         script = SCRIPTS.get(code, "LATIN")
-        for intent, text in nlu_examples(NLU_DIR / f"{code}.yml"):
+        for intent, text in labelled_examples(NLU_DIR / f"{code}.yml"):
             found = scripts(ANNOTATION.sub("", text)) - {"LATIN"}
             if found != ({script} - {"LATIN"}):
                 misfiled.append(f"{code}.yml: {intent}: {text} ({', '.join(sorted(found))})")

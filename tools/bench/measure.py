@@ -18,8 +18,8 @@ from pathlib import Path
 
 import aiohttp
 
-from actions.language_detection import nlu_examples
 from opastin.config import Settings
+from opastin.nlu_text import nlu_examples
 from opastin.stack import ensure_index, ensure_model
 from tools.loadtest.clients import rest_conversation, rest_turn
 from tools.loadtest.results import Conversation, Turn

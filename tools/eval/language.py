@@ -26,9 +26,9 @@ from actions.language_detection import (
     ANSWERED,
     DEFAULT_LANGUAGE,
     SHORT_MESSAGE_WORDS,
-    nlu_examples,
 )
 from knowledge.vocabulary import vocabulary
+from opastin.nlu_text import nlu_examples
 from opastin.yaml_files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
