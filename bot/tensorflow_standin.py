@@ -20,7 +20,7 @@ a model load, logs it and serves without a model, so a model that needs TensorFl
 server at start-up with this message instead of answering nothing. Any other attribute of a
 stand-in module raises MissingInStandIn, an AttributeError with the same explanation: modules
 that scan sys.modules with getattr (pickle's and skops' `whichmodule`) take it as "not here",
-and bot/deferred_train_schema.py turns it into TensorFlowKeptOut when a model load meets it.
+and bot/server_model_load.py turns it into TensorFlowKeptOut when a model load meets it.
 
 Only `rasa run` gets it: bot/sitecustomize.py installs it when OPASTIN_TENSORFLOW_STANDIN=1,
 which opastin.stack sets for the Rasa server alone (and deploy/rasa-entrypoint.sh for the
@@ -60,6 +60,7 @@ class TensorFlowKeptOut(SystemExit):
 
     def __init__(self, what: str) -> None:
         super().__init__(explanation(what))
+        self.what = what
 
 
 class MissingInStandIn(AttributeError):
@@ -67,6 +68,7 @@ class MissingInStandIn(AttributeError):
 
     def __init__(self, what: str) -> None:
         super().__init__(explanation(what))
+        self.what = what
 
 
 def refuse(what: str) -> NoReturn:
@@ -103,7 +105,7 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if fullname != ROOT and not fullname.startswith(ROOT + "."):
             return None
         if fullname not in MODULES:
-            refuse(f"import {fullname}")
+            refuse(f"the module {fullname}")
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:

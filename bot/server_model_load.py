@@ -1,4 +1,4 @@
-"""The Rasa server leaves a model's training graph as read, deserialising it only if used.
+"""How a Rasa server without TensorFlow loads a model: training graph deferred, TF refused.
 
 Loading a model (ModelMetadata.from_dict) imports the class of every node of both of its graphs.
 The training graph of every Rasa 3.6 model has DefaultV1RecipeValidator, whose module imports
@@ -7,10 +7,11 @@ TensorFlow and Keras; `rasa run` never runs that graph (its users: training, fin
 telemetry, which is off). With TensorFlow kept out of the server (bot/tensorflow_standin.py) the
 training graph's schema is kept as the model's metadata.json has it, and deserialised on first
 use; the prediction graph is deserialised as before, so a model that predicts with a TensorFlow
-component still needs TensorFlow when it loads. When that load meets a missing stand-in attribute
-(say `class Layer(tf.keras.layers.Layer)` in a custom component), the error becomes
-TensorFlowKeptOut, which stops the server: Rasa's load_agent would log any Exception and serve
-without a model.
+component still needs TensorFlow when it loads: each of its classes is imported first, and one
+that needs TensorFlow stops the server with TensorFlowKeptOut naming the node and the class,
+also when its import only met a missing stand-in attribute (say `class Layer(tf.keras.layers.
+Layer)` in a custom component): Rasa's load_agent would log any Exception and serve without a
+model.
 """
 
 from __future__ import annotations
@@ -50,17 +51,32 @@ def stand_in_miss(error: BaseException | None) -> MissingInStandIn | None:
     return None
 
 
+def import_predict_classes(schema: dict[str, Any]) -> None:
+    """Import each node's class as GraphSchema.from_dict will; refuse one that needs TensorFlow."""
+    from rasa.shared.utils.common import class_from_module_path
+
+    for node, serialized in schema["nodes"].items():
+        uses = serialized["uses"]
+        if not isinstance(uses, str):  # already a class
+            continue
+        component = f"the model's component {uses} (node {node}; it asked for"
+        try:
+            class_from_module_path(uses)
+        except TensorFlowKeptOut as error:
+            raise TensorFlowKeptOut(f"{component} {error.what})") from error
+        except Exception as error:
+            missing = stand_in_miss(error)
+            if missing is None:  # not ours: Rasa's own from_dict reports it as it always did
+                continue
+            raise TensorFlowKeptOut(f"{component} {missing.what})") from error
+
+
 def deferring_train_schema(from_dict: Callable[..., Any]) -> Callable[..., Any]:
     """ModelMetadata.from_dict with the training graph deferred (`from_dict` is the original)."""
 
     def from_dict_deferred(serialized: dict[str, Any]) -> Any:
-        try:
-            metadata = from_dict({**serialized, "train_schema": EMPTY_SCHEMA})
-        except Exception as error:
-            missing = stand_in_miss(error)
-            if missing is None:
-                raise
-            raise TensorFlowKeptOut(f"loading the model ({missing.args[0]})") from error
+        import_predict_classes(serialized["predict_schema"])
+        metadata = from_dict({**serialized, "train_schema": EMPTY_SCHEMA})
         metadata.train_schema = DeferredSchema(serialized["train_schema"])
         return metadata
 
