@@ -38,12 +38,12 @@ from typing import Any, NoReturn
 
 SWITCH = "OPASTIN_TENSORFLOW_STANDIN"  # set by the launcher for `rasa run` only
 SETTING = "OPASTIN_RASA_WITHOUT_TENSORFLOW"  # the user's setting (opastin/config.py)
-ROOT = "tensorflow"
+PACKAGE = "tensorflow"
 
 # What the server's imports take from TensorFlow: each stand-in module's submodules and classes.
 SUBMODULES = {"tensorflow": ("keras",), "tensorflow.keras": ("callbacks", "utils")}
 CLASSES = {"tensorflow.keras.callbacks": ("Callback",), "tensorflow.keras.utils": ("Sequence",)}
-MODULES = {ROOT, *(f"{parent}.{child}" for parent, kids in SUBMODULES.items() for child in kids)}
+MODULES = {PACKAGE, *(f"{parent}.{child}" for parent, kids in SUBMODULES.items() for child in kids)}
 
 
 def explanation(what: str) -> str:
@@ -102,7 +102,7 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: Any = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != ROOT and not fullname.startswith(ROOT + "."):
+        if fullname != PACKAGE and not fullname.startswith(PACKAGE + "."):
             return None
         if fullname not in MODULES:
             refuse(f"the module {fullname}")
@@ -121,13 +121,8 @@ class StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 def install() -> None:
     """Serve the stand-in from now on; refuse if the real TensorFlow is already imported."""
-    real = sys.modules.get(ROOT)
+    real = sys.modules.get(PACKAGE)
     if real is not None and not isinstance(real, StandInModule):
-        refuse(f"installing the stand-in after {ROOT} was imported")
+        refuse(f"installing the stand-in after {PACKAGE} was imported")
     if not any(isinstance(finder, StandInFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, StandInFinder())
-
-
-def is_installed() -> bool:
-    """True when `tensorflow` in this process is (or will be) the stand-in."""
-    return any(isinstance(finder, StandInFinder) for finder in sys.meta_path)
