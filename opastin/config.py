@@ -67,6 +67,11 @@ class Settings(BaseModel):
         le=100_000,
         description="messages a minute per client address (not loopback); 0 = no limit",
     )
+    rasa_without_tensorflow: bool = Field(
+        True,
+        description="`rasa run` imports a stand-in instead of TensorFlow, ~290 MB less per Rasa"
+        " server (bot/tensorflow_standin.py); false for a pipeline with a TensorFlow component",
+    )
     memory_release_seconds: float = Field(
         10.0,
         ge=0.0,

