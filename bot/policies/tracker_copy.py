@@ -48,7 +48,7 @@ class Replay:
 
     def __init__(self, tracker: Any) -> None:
         self.tracker = tracker
-        self.seen = {id(event) for event in tracker.events}  # ids of the replayed events
+        self.seen = set(map(id, tracker.events))  # ids of the replayed events
 
     def follows(self, events: Sequence[Any]) -> bool:
         """Whether `events` begin with exactly the replayed event objects."""
@@ -59,9 +59,10 @@ class Replay:
         """Replay `events` too; False (the replay is then unusable) where Rasa's would differ."""
         from rasa.shared.core.events import StoryExported
 
+        events = list(events)
+        if not replayable(events) or any(isinstance(e, StoryExported) for e in events):
+            return False
         for event in events:
-            if not replayable([event]) or isinstance(event, StoryExported):
-                return False
             self.tracker.update(event)
             self.seen.add(id(event))
         return True
@@ -86,7 +87,7 @@ class Replay:
             _max_event_history=None,
             events=deque(state.events),
             sender_id=sender_id,
-            slots={name: copying.copy(slot) for name, slot in state.slots.items()},
+            slots={name: copied(slot) for name, slot in state.slots.items()},
             sender_source=None,
             is_rule_tracker=is_rule_tracker,
             _paused=state._paused,
@@ -105,21 +106,45 @@ class Replay:
         the same class and definition) and every value is a plain scalar."""
         mine = self.tracker.slots
         given = list(slots)
-        if [slot.name for slot in given] != list(mine):
+        if len(given) != len(mine):
             return False
-        for slot in given:
-            own = mine[slot.name]
-            if type(own) is not type(slot) or not isinstance(own.value, SCALARS):
+        for slot, (name, own) in zip(given, mine.items(), strict=True):
+            if slot.name != name or type(own) is not type(slot):
+                return False
+            if not isinstance(own._value, SCALARS):
                 return False
             defined, replayed = vars(slot), vars(own)
-            if defined.keys() != replayed.keys() or any(
-                defined[key] is not replayed[key] for key in defined if key not in SLOT_STATE
-            ):
+            if len(defined) != len(replayed):
                 return False
+            for key, value in defined.items():
+                if key not in SLOT_STATE and replayed.get(key, replayed) is not value:
+                    return False
         return True
 
 
 _by_first_event: weakref.WeakValueDictionary[int, Replay] = weakref.WeakValueDictionary()
+_plain_copies: dict[type, bool] = {}
+
+
+def copied(slot: Any) -> Any:
+    """`copy.copy(slot)`: for a slot class that copies the default way (a new instance with the
+    same `__dict__`), done directly; copy.copy's generic path was most of a clone's time."""
+    kind = type(slot)
+    plain_copy = _plain_copies.get(kind)
+    if plain_copy is None:
+        plain_copy = (
+            not hasattr(kind, "__copy__")
+            and kind.__reduce_ex__ is object.__reduce_ex__
+            and kind.__reduce__ is object.__reduce__
+            and getattr(kind, "__getstate__", None) is getattr(object, "__getstate__", None)
+            and not any(c.__dict__.get("__slots__") for c in kind.__mro__)  # ABC's () is fine
+        )
+        _plain_copies[kind] = plain_copy
+    if not plain_copy:
+        return copying.copy(slot)
+    new = object.__new__(kind)
+    new.__dict__.update(vars(slot))
+    return new
 
 
 def replayable(events: Iterable[Any]) -> bool:
@@ -164,7 +189,7 @@ def continued_copy(original: Copy) -> Copy:
         events = self.events
         replay: Replay | None = self.__dict__.get(_REPLAY)
         slots = self.slots.values()
-        if replay is None or not replay.follows(events) or not replay.same_slots(slots):
+        if replay is None or not replay.follows(events):
             replay = Replay(self.init_copy())
             self.__dict__[_REPLAY] = replay
             if events:
