@@ -26,6 +26,7 @@ from actions.language_detection import SUPPORTED, detect_language
 from actions.log_privacy import describe_message
 from actions.outdated_terms import successors, terms_in
 from actions.residence import residence_from_text
+from actions.slot_changes import changed_values
 from embeddings.query_vector import handed_vector
 from embeddings.search import Filters, SearchResult
 from knowledge.vocabulary import vocabulary
@@ -104,21 +105,10 @@ def answered(question: str) -> dict[str, Any]:
 
 
 def slot_changes(tracker: Tracker, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """SlotSet events for the slots whose value `values` changes, in the order given.
-
-    Rasa logs every event an action returns and replays, stores and sends each one again on
-    every later turn of the conversation; re-setting a slot to the value it has (`language`,
-    set by the slot validation moments before; `pending_question` None; `misses` 0.0) changes
-    no state (none of these slots influences the dialogue, bot/domain.yml) and only made the
-    conversation longer (docs/performance.md, "Fifth pass"). Same value means same type too:
-    0 and 0.0 would be written differently.
-    """
-    events = []
-    for name, value in values.items():
-        current = tracker.get_slot(name)
-        if type(current) is not type(value) or current != value:
-            events.append(SlotSet(name, value))
-    return events
+    """SlotSet events for the slots whose value `values` changes: `language` was set by the slot
+    validation moments before, `pending_question` and `misses` are mostly None and 0.0 already
+    (none of them influences the dialogue, bot/domain.yml)."""
+    return [SlotSet(name, value) for name, value in changed_values(tracker, values).items()]
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
