@@ -27,6 +27,7 @@ from actions.language_detection import SUPPORTED, detect_language
 from actions.log_privacy import describe_message
 from actions.outdated_terms import successors, terms_in
 from actions.residence import residence_from_text
+from actions.slot_changes import changed_values
 from embeddings.query_vector import handed_vector
 from embeddings.search import Filters, SearchResult
 from knowledge.vocabulary import vocabulary
@@ -111,13 +112,16 @@ def intent_confidence(tracker: Tracker) -> float:
     return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
 
 
-def answered(question: str) -> list[dict[str, Any]]:
+def answered(question: str) -> dict[str, Any]:
     """Slots after a full answer: nothing pending, no misses, the question kept for corrections."""
-    return [
-        SlotSet("pending_question", None),
-        SlotSet("misses", 0.0),
-        SlotSet("last_question", question),
-    ]
+    return {"pending_question": None, "misses": 0.0, "last_question": question}
+
+
+def slot_changes(tracker: Tracker, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """SlotSet events for the slots whose value `values` changes: `language` was set by the slot
+    validation moments before, `pending_question` and `misses` are mostly None and 0.0 already
+    (none of them influences the dialogue, bot/domain.yml)."""
+    return [SlotSet(name, value) for name, value in changed_values(tracker, values).items()]
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
@@ -149,7 +153,7 @@ class ActionAnswerQuestion(Action):
             intent == "inform" or states_status_only(text, tracker.get_slot("pending_question"))
         )
         question: str = str(pending) if answering_clarification else text
-        events = [SlotSet("language", language)]
+        slots = {"language": language}
         engine = get_engine()
         # The widget (socket.io) renders Markdown; REST and Telegram clients get plain text.
         markdown = tracker.get_latest_input_channel() == "socketio"
@@ -159,10 +163,10 @@ class ActionAnswerQuestion(Action):
             if status is None:
                 reply = ask_detail("residence_status", SearchResult("", [], [], 0.0, 0.0), language)
                 send(dispatcher, reply)
-                return [*events, SlotSet("pending_question", CHECKLIST)]
+                return slot_changes(tracker, {**slots, "pending_question": CHECKLIST})
             purpose = tracker.get_slot("purpose")
             send(dispatcher, checklist(engine.corpus, status, purpose, language, markdown))
-            return [*events, *answered(CHECKLIST)]
+            return slot_changes(tracker, {**slots, **answered(CHECKLIST)})
 
         outdated = terms_in(question)
         filters = filters_from(tracker, intent, successors(outdated))
@@ -185,17 +189,18 @@ class ActionAnswerQuestion(Action):
             detail = None if answering_clarification else missing_detail(result, filters)
             if detail:
                 send(dispatcher, ask_detail(detail, result, language))
-                return [*events, SlotSet("pending_question", question)]
+                return slot_changes(tracker, {**slots, "pending_question": question})
             answered_by = result.responsible[0].organisation.id
             changes = {
                 t.term.id: t.note(language) for t in outdated if t.term.organisation == answered_by
             }
             send(dispatcher, answer(result, language, markdown, changes))
-            return [*events, *answered(question)]
+            return slot_changes(tracker, {**slots, **answered(question)})
 
         misses = int(tracker.get_slot("misses") or 0) + 1
         if misses >= MISSES_BEFORE_HANDOFF:
             send(dispatcher, handoff(engine.corpus, result, language, markdown))
-            return [*events, SlotSet("pending_question", None), SlotSet("misses", 0.0)]
+            return slot_changes(tracker, {**slots, "pending_question": None, "misses": 0.0})
         send(dispatcher, rephrase(result, language))
-        return [*events, SlotSet("pending_question", None), SlotSet("misses", float(misses))]
+        missed = {**slots, "pending_question": None, "misses": float(misses)}
+        return slot_changes(tracker, missed)

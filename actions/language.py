@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.language_detection import ANSWERED, WORD, detect_language
 from actions.residence import residence_slots
+from actions.slot_changes import changed_values
 from opastin.yaml_files import read_yaml
 
 SWITCH_WORDS_FILE = Path(__file__).with_name("switch_words.yaml")
@@ -60,7 +61,8 @@ class ActionValidateSlotMappings(ValidationAction):
     Language: an explicit request ("in Finnish, please": intent change_language with a
     `language` entity) wins and sticks; otherwise the message's detected language, falling
     back to the conversation's language, then to the page language the widget sends as
-    metadata. Residence status: see `extract_residence_status`.
+    metadata. Only a change is returned (actions/slot_changes.py): most turns keep it.
+    Residence status: see `extract_residence_status`.
     """
 
     def name(self) -> str:
@@ -76,12 +78,12 @@ class ActionValidateSlotMappings(ValidationAction):
         text = message.get("text") or ""
         switching = intent == "change_language" and only_asks_to_switch(text, entities)
         if switching and requested and requested[-1] in ANSWERED:
-            return {"language": requested[-1], "language_chosen": True}
+            return changed_values(tracker, {"language": requested[-1], "language_chosen": True})
         if tracker.get_slot("language_chosen"):
             return {}
         page_language = (message.get("metadata") or {}).get("language")
         fallback = tracker.get_slot("language") or page_language
-        return {"language": detect_language(text, fallback=fallback)}
+        return changed_values(tracker, {"language": detect_language(text, fallback=fallback)})
 
     async def extract_residence_status(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -3,12 +3,13 @@
 Importing this package (Rasa does, for the policy in config.yml) also makes Rasa check
 action-server responses with one prepared validator (action_response_validation.py) and find
 event classes by type name from a cache (event_types.py), continue a tracker's past
-states from its last replay (tracker_states.py), run prediction graphs without dask's
-scheduler (graph_runner.py), read and write the SQL tracker store's events with SQLAlchemy
-Core instead of its ORM (sql_store_core.py), and keep a SQLite tracker store's connection open in
-WAL mode (sqlite_engine.py); and makes action calls carry the NLU's query vector and, with
-selective domain on, only the domain's slots (action_call.py); and let an answer validate the
-slots in its own action-server call instead of a separate one (validation_in_call.py).
+states and its copies from their last replay (tracker_states.py, tracker_copy.py), run
+prediction graphs without dask's scheduler (graph_runner.py), read and write the SQL tracker
+store's events with SQLAlchemy Core instead of its ORM (sql_store_core.py), and keep a SQLite
+tracker store's connection open in WAL mode (sqlite_engine.py); and makes action calls carry
+the NLU's query vector and, with selective domain on, only the domain's slots (action_call.py);
+and lets an answer validate the slots in its own action-server call instead of a separate one
+(validation_in_call.py).
 """
 
 from policies import (
@@ -18,6 +19,7 @@ from policies import (
     graph_runner,
     sql_store_core,
     sqlite_engine,
+    tracker_copy,
     tracker_states,
     validation_in_call,
 )
@@ -26,6 +28,7 @@ action_call.install()
 action_response_validation.install()
 event_types.install()
 tracker_states.install()
+tracker_copy.install()
 graph_runner.install()
 sql_store_core.install()
 sqlite_engine.install()

@@ -137,7 +137,8 @@ def extract(text: str, intent: str = "nlu_fallback", entities=(), metadata=None,
 
 def test_slot_follows_the_message_language():
     assert extract("Miten saan verokortin?") == {"language": "fi"}
-    assert extract("Kela", language="sv") == {"language": "sv"}
+    assert extract("Kela", language="sv") == {}, "kept: the slot is not set again"
+    assert extract("Miten saan verokortin?", language="sv") == {"language": "fi"}
 
 
 def test_page_language_is_the_first_fallback():
@@ -150,6 +151,8 @@ def test_explicit_choice_wins_and_sticks():
     chosen = extract("Can you answer in Finnish?", "change_language", entities)
     assert chosen == {"language": "fi", "language_chosen": True}
     assert extract("How do I get a tax card?", language="fi", language_chosen=True) == {}
+    again = extract("Can you answer in Finnish?", "change_language", entities, language="fi")
+    assert again == {"language_chosen": True}
 
 
 def test_a_question_mentioning_a_language_does_not_make_a_choice_stick():
