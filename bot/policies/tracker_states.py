@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PastStates = Callable[..., list[dict[str, Any]]]
-_CACHE = "_opastin_past_states"
+CACHE = "_opastin_past_states"  # the attribute of a tracker holding its Replay
 
 
 @dataclass
@@ -47,6 +47,30 @@ class Replay:
 
     def state(self) -> dict[str, Any]:
         return self.domain._clean_state(self.domain.get_active_state(self.tracker))
+
+    def continued_on(self, tracker: Any, clone: Callable[[Any], Any]) -> None:
+        """Give `tracker` (whose applied events begin with ours) its own copy of this replay,
+        so its past states continue from here (tracker_cache.py: the next turn's tracker)."""
+        replayed = clone(self.tracker)
+        if replayed is not None:
+            mine = Replay(self.domain, list(self.applied), replayed, list(self.states))
+            tracker.__dict__[CACHE] = mine
+
+
+def replay_of(tracker: Any, domain: Any) -> Replay:
+    """The tracker's replay, continued over its new applied events or started over; kept on it."""
+    applied = tracker.applied_events()
+    replay: Replay | None = tracker.__dict__.get(CACHE)
+    if (
+        replay is None
+        or replay.domain is not domain
+        or len(replay.applied) > len(applied)
+        or any(seen is not now for seen, now in zip(replay.applied, applied, strict=False))
+    ):
+        replay = Replay(domain, tracker=tracker.init_copy())
+        tracker.__dict__[CACHE] = replay
+    replay.extend(applied[len(replay.applied) :])
+    return replay
 
 
 def _copied(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -76,17 +100,7 @@ def cached_past_states(original: PastStates) -> PastStates:
         own_method = type(domain).states_for_tracker_history is Domain.states_for_tracker_history
         if omit_unset_slots or ignore_rule_only_turns or not own_method:
             return original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-        applied = self.applied_events()
-        replay: Replay | None = self.__dict__.get(_CACHE)
-        if (
-            replay is None
-            or replay.domain is not domain
-            or len(replay.applied) > len(applied)
-            or any(seen is not now for seen, now in zip(replay.applied, applied, strict=False))
-        ):
-            replay = Replay(domain, tracker=self.init_copy())
-            self.__dict__[_CACHE] = replay
-        replay.extend(applied[len(replay.applied) :])
+        replay = replay_of(self, domain)
         return _copied([*replay.states, replay.state()])
 
     past_states.__wrapped__ = original  # type: ignore[attr-defined]
