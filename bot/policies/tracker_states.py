@@ -57,13 +57,32 @@ class Replay:
             tracker.__dict__[CACHE] = mine
 
 
+_COMPARED: dict[tuple[int, int], tuple[Any, Any, bool]] = {}  # both kept, so ids stay theirs
+
+
+def same_domain(kept: Any, given: Any) -> bool:
+    """Whether two domains give the same states: the same object, or the same definition. The
+    policies get the domain the model's graph loads, the tracker store the processor's: two
+    objects of one model, compared once per pair (Rasa's Domain has no equality of its own)."""
+    if kept is given:
+        return True
+    key = (id(kept), id(given))
+    known = _COMPARED.get(key)
+    if known is None:
+        if len(_COMPARED) >= 8:  # one pair per loaded model; a few at most
+            _COMPARED.clear()
+        same = type(kept) is type(given) and kept.as_dict() == given.as_dict()
+        known = _COMPARED[key] = (kept, given, same)
+    return known[2]
+
+
 def replay_of(tracker: Any, domain: Any) -> Replay:
     """The tracker's replay, continued over its new applied events or started over; kept on it."""
     applied = tracker.applied_events()
     replay: Replay | None = tracker.__dict__.get(CACHE)
     if (
         replay is None
-        or replay.domain is not domain
+        or not same_domain(replay.domain, domain)
         or len(replay.applied) > len(applied)
         or any(seen is not now for seen, now in zip(replay.applied, applied, strict=False))
     ):

@@ -284,3 +284,21 @@ def test_an_unknown_tracker_attribute_is_not_copied_blindly(domain: Domain) -> N
     assert tracker_cache.clone(tracker) is not None
     tracker.__dict__["something_new"] = 1  # a Rasa upgrade's new state
     assert tracker_cache.clone(tracker) is None
+
+
+def test_the_policies_own_copy_of_the_domain_continues_the_replay(
+    tmp_path: Path, domain: Domain
+) -> None:
+    """The rule policy gets the domain the model's graph loads, another object than the
+    store's: the same definition continues the kept replay, another one starts over."""
+    store, clock = store_at(tmp_path / "t.db", domain), Clock()
+    play(store, "a", session_start(clock), domain)
+    play(store, "a", turn(clock, "hei", "greet", "fi"), domain)
+    graphs = Domain.load(str(BOT_DIR / "domain.yml"))
+    ours = read(store, "a")
+    kept = ours.__dict__[CACHE]
+    assert ours.past_states(graphs) == PAST_STATES(read(store, "a", RASA_RETRIEVE), graphs)
+    assert ours.__dict__[CACHE] is kept, "continued, not replayed again"
+    other = Domain.from_dict({**graphs.as_dict(), "intents": [*graphs.intents, "new_intent"]})
+    assert ours.past_states(other) == PAST_STATES(read(store, "a", RASA_RETRIEVE), other)
+    assert ours.__dict__[CACHE] is not kept
