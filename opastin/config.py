@@ -50,8 +50,9 @@ class Settings(BaseModel):
     cors_origins: str = Field(
         "", description="origins allowed to call Rasa from a browser, space separated"
     )
-    # Read by Rasa's connectors (bot/connectors/session_ids.py, rate_limit.py), which check
-    # them again at their start: the Rasa venv cannot import this module.
+    # Read by Rasa's connectors (bot/connectors/session_ids.py, rate_limit.py) and policies
+    # (tracker_cache.py), which check them again at their start: the Rasa venv cannot import
+    # this module.
     session_secret: str | None = Field(
         None,
         min_length=32,
@@ -71,6 +72,13 @@ class Settings(BaseModel):
         True,
         description="`rasa run` imports a stand-in instead of TensorFlow, ~290 MB less per Rasa"
         " server (bot/tensorflow_standin.py); false for a pipeline with a TensorFlow component",
+    )
+    tracker_cache_size: int = Field(
+        64,
+        ge=0,
+        le=100_000,
+        description="Rasa: conversations whose tracker is kept between turns, checked against"
+        " the store on every read; 0 = off (bot/policies/tracker_cache.py)",
     )
     memory_release_seconds: float = Field(
         10.0,

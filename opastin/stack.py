@@ -165,6 +165,7 @@ def process_env(settings: Settings, extra: dict[str, str] | None = None) -> dict
             "OPASTIN_CORPUS_DIR": str(settings.corpus_dir),
             "OPASTIN_RATE_PER_CONVERSATION": str(settings.rate_per_conversation),
             "OPASTIN_RATE_PER_IP": str(settings.rate_per_ip),
+            "OPASTIN_TRACKER_CACHE_SIZE": str(settings.tracker_cache_size),
         }
     )
     if settings.session_secret:  # else Rasa's connector keeps one in OPASTIN_VAR_DIR

@@ -30,6 +30,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from policies import tracker_cache
+from policies.tracker_cache import cache_of
+
 logger = logging.getLogger(__name__)
 
 # Dialects whose driver runs executemany as one INSERT after another, in the rows' order, so
@@ -135,6 +138,14 @@ def core_retrieve(original: Retrieve) -> Retrieve:
         query = statements.data_all if fetch_events_from_all_sessions else statements.data_latest
         with self.session_scope() as session:
             stored = session.execute(query, {"sender_id": sender_id}).scalars().all()
+            cache = None if fetch_events_from_all_sessions else cache_of(self, tracker_cache.SIZE)
+            if cache is not None:
+                if not stored:
+                    cache.forget(sender_id)
+                    return None
+                tracker = cache.tracker(sender_id, list(stored), self.domain)
+                if tracker is not None:
+                    return tracker
             events = [json.loads(data) for data in stored]
             if self.domain and len(events) > 0:
                 logger.debug(f"Recreating tracker from sender id '{sender_id}'")

@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-_REPLAY = "_opastin_replay"  # the tracker's Replay, in its __dict__
+REPLAY = "_opastin_replay"  # the tracker's Replay, in its __dict__
 SCALARS = (str, int, float, bool, type(None))
 # Slot attributes a replay sets; all others must be the very objects of the replay's slots.
 SLOT_STATE = frozenset({"_value", "_has_been_set"})
@@ -174,7 +174,7 @@ def remember(tracker: Any) -> None:
     if not events or not replayable(events) or any(isinstance(e, StoryExported) for e in events):
         return
     replay = Replay(Replay(tracker).clone(tracker.sender_id))
-    tracker.__dict__[_REPLAY] = replay
+    tracker.__dict__[REPLAY] = replay
     _by_first_event[id(events[0])] = replay
 
 
@@ -187,16 +187,16 @@ def continued_copy(original: Copy) -> Copy:
         if not plain(self):
             return original(self)
         events = self.events
-        replay: Replay | None = self.__dict__.get(_REPLAY)
+        replay: Replay | None = self.__dict__.get(REPLAY)
         slots = self.slots.values()
         if replay is None or not replay.follows(events):
             replay = Replay(self.init_copy())
-            self.__dict__[_REPLAY] = replay
+            self.__dict__[REPLAY] = replay
             if events:
                 _by_first_event[id(events[0])] = replay
         done = len(replay.tracker.events)
         if not replay.extend(list(events)[done:]) or not replay.same_slots(slots):
-            self.__dict__.pop(_REPLAY, None)
+            self.__dict__.pop(REPLAY, None)
             return original(self)
         return replay.clone(self.sender_id or DEFAULT_SENDER_ID, self.is_rule_tracker)
 

@@ -26,6 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from tracker_store import ReliableSQLTrackerStore
 
 from opastin.stack import BOT_DIR
+from tests.rasa_venv.conversations import Clock, session_start
 
 RASA_SAVE = SQLTrackerStore.save.__wrapped__  # type: ignore[attr-defined]
 RASA_RETRIEVE = SQLTrackerStore._retrieve.__wrapped__  # type: ignore[attr-defined]
@@ -35,25 +36,6 @@ COLUMNS = "id, sender_id, type_name, timestamp, intent_name, action_name, data"
 @pytest.fixture(scope="module")
 def domain() -> Domain:
     return Domain.load(str(BOT_DIR / "domain.yml"))
-
-
-class Clock:
-    """Increasing event timestamps, so the latest session start is well defined."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        self.now += 0.5
-        return self.now
-
-
-def _session_start(clock: Clock) -> list[Any]:
-    return [
-        ActionExecuted("action_session_start", timestamp=clock()),
-        SessionStarted(timestamp=clock()),
-        ActionExecuted("action_listen", timestamp=clock()),
-    ]
 
 
 def _turn(clock: Clock, text: str, intent: str | None, language: str) -> list[Any]:
@@ -92,7 +74,7 @@ def _play(store: Any, clock: Clock, save: Any, retrieve: Any) -> None:
     async def play() -> None:
         for sender, step in CONVERSATION:
             tracker = await retrieve(store, sender, False) or store.init_tracker(sender)
-            events = _session_start(clock) if step == "start" else _turn(clock, *step)
+            events = session_start(clock) if step == "start" else _turn(clock, *step)
             for event in events:
                 tracker.update(event)
             await save(store, tracker)

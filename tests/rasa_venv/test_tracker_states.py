@@ -56,6 +56,11 @@ CONVERSATION = [
     ActionExecuted("action_answer_question"),
     ActionReverted(),
     ActiveLoop("some_loop"),
+    ActionExecuted("some_loop"),
+    ActionExecuted("action_listen"),
+    _user("my answer", "ask_service"),
+    ActionExecuted("some_loop"),  # the loop again: Rasa's applied events drop the turn between
+    ActionExecuted("action_listen"),
     ActiveLoop(None),
     *_turn("hello", "greet", SlotSet("language", "en")),
     Restarted(),  # applied events start over
@@ -109,3 +114,13 @@ def test_states_equal_rasas_when_asked_only_after_each_listen(domain: Domain) ->
             assert tracker.past_states(domain) == ORIGINAL(tracker, domain), f"after {event}"
             calls += 1
     assert calls >= 6
+
+
+def test_events_replaced_under_the_tracker_start_the_replay_over(domain: Domain) -> None:
+    """Only events appended since the last call are continued: a tracker whose events were
+    swapped for another conversation's (as long or longer) is replayed from scratch."""
+    tracker = DialogueStateTracker.from_events("test", CONVERSATION[:9], domain.slots)
+    tracker.past_states(domain)
+    other = DialogueStateTracker.from_events("test", CONVERSATION[9:20], domain.slots)
+    tracker.events = other.events
+    assert tracker.past_states(domain) == ORIGINAL(tracker, domain)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,15 +49,32 @@ def test_find_python_finds_310_and_explains_a_missing_version():
     assert "Python 3.99 was not found" in missing.stderr and "pyenv install 3.99" in missing.stderr
 
 
-def test_abuse_limits_and_the_session_secret_are_validated_and_reach_rasa(tmp_path, monkeypatch):
-    # The bot's module (Rasa venv, standard library only), loaded from its file.
-    spec = importlib.util.spec_from_file_location(
-        "rate_limit", BOT_DIR / "connectors/rate_limit.py"
-    )
+def _bot_module(path: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A module of the Rasa venv's code (bot/), loaded from its file without Rasa."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, BOT_DIR / path)
     assert spec and spec.loader
-    rate_limit = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, rate_limit)  # its dataclass looks itself up
-    spec.loader.exec_module(rate_limit)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look it up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_tracker_cache_size_is_validated_and_reaches_rasa(tmp_path, monkeypatch):
+    tracker_cache_env = "OPASTIN_TRACKER_CACHE_SIZE"
+    monkeypatch.delenv(tracker_cache_env, raising=False)
+    tracker_cache = _bot_module("policies/tracker_cache.py", monkeypatch)  # Rasa only when used
+    assert tracker_cache_env == tracker_cache.SIZE_ENV
+    assert Settings.from_env({}).tracker_cache_size == tracker_cache.DEFAULT_SIZE
+    for bad in ("-1", "many"):
+        with pytest.raises(SystemExit, match=tracker_cache_env):
+            Settings.from_env({tracker_cache_env: bad})
+    settings = Settings.from_env({tracker_cache_env: "0", "OPASTIN_VAR_DIR": str(tmp_path)})
+    env = Stack(settings, tmp_path / "model.tar.gz", tmp_path / "logs").rasa_env()
+    assert tracker_cache.parse_size(env) == 0
+
+
+def test_abuse_limits_and_the_session_secret_are_validated_and_reach_rasa(tmp_path, monkeypatch):
+    rate_limit = _bot_module("connectors/rate_limit.py", monkeypatch)  # standard library only
     defaults = Settings.from_env({})
     assert (defaults.rate_per_conversation, defaults.rate_per_ip) == (
         rate_limit.DEFAULT_PER_CONVERSATION,
