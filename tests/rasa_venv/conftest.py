@@ -87,3 +87,12 @@ def store(redis_options: dict, monkeypatch: pytest.MonkeyPatch) -> Any:
     created = LockStore.create(read_endpoint_config(str(DEPLOY_ENDPOINTS), "lock_store"))
     assert type(created) is AtomicRedisLockStore
     return created
+
+
+@pytest.fixture(scope="session")
+def domain() -> Any:
+    """bot/domain.yml as Rasa loads it (seconds), once for every test that needs the project's
+    domain; a test module with a domain of its own defines its own `domain` fixture."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(BOT_DIR / "domain.yml"))

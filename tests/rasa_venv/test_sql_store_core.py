@@ -25,17 +25,11 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from tracker_store import ReliableSQLTrackerStore
 
-from opastin.stack import BOT_DIR
 from tests.rasa_venv.conversations import Clock, session_start
 
 RASA_SAVE = SQLTrackerStore.save.__wrapped__  # type: ignore[attr-defined]
 RASA_RETRIEVE = SQLTrackerStore._retrieve.__wrapped__  # type: ignore[attr-defined]
 COLUMNS = "id, sender_id, type_name, timestamp, intent_name, action_name, data"
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(BOT_DIR / "domain.yml"))
 
 
 def _turn(clock: Clock, text: str, intent: str | None, language: str) -> list[Any]:

@@ -38,11 +38,6 @@ RASA_RETRIEVE = SQLTrackerStore._retrieve.__wrapped__  # type: ignore[attr-defin
 PAST_STATES = DialogueStateTracker.past_states.__wrapped__  # type: ignore[attr-defined]
 
 
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(BOT_DIR / "domain.yml"))
-
-
 def turn(clock: Clock, text: str, intent: str, language: str | None) -> list[Any]:
     """A search turn as the Rasa server logs it (the events of docs/performance.md)."""
     parse = {"intent": {"name": intent, "confidence": 0.9}, "entities": [], "text": text}

@@ -8,8 +8,8 @@ import dataclasses
 from typing import Any
 
 import policies  # noqa: F401  (installs the continued copies, as in the Rasa server)
-import pytest
 from policies import tracker_copy
+from policies.tracker_copy import REPLAY
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -32,16 +32,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from opastin.stack import BOT_DIR
-
 RASA_COPY = DialogueStateTracker.copy.__wrapped__  # type: ignore[attr-defined]
 RASA_FROM_EVENTS = DialogueStateTracker.from_events.__wrapped__  # type: ignore[attr-defined]
-REPLAY = "_opastin_replay"
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(BOT_DIR / "domain.yml"))
 
 
 def _user(text: str, intent: str) -> UserUttered:

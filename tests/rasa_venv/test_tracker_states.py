@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import policies  # noqa: F401  (installs the cached past states, as in the Rasa server)
-import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -19,14 +18,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from opastin.stack import BOT_DIR
-
 ORIGINAL = DialogueStateTracker.past_states.__wrapped__  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def domain() -> Domain:
-    return Domain.load(str(BOT_DIR / "domain.yml"))
 
 
 def _user(text: str, intent: str, entities: list[dict[str, Any]] | None = None) -> UserUttered:
